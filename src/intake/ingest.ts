@@ -1,0 +1,57 @@
+// The receiver-independent part of intake: normalise every received item and hand the batch to the writer.
+import type { Metrics } from '../metrics/metrics.ts';
+import { LIMITS } from './limits.ts';
+import { type NormalizeContext, normalize, type RequestDefaults } from './normalize.ts';
+import type { LogWriter } from './writer.ts';
+
+/** What a request's logs became. */
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  dropped: number;
+}
+
+/** Dependencies of ingestion. */
+export interface IngestDeps {
+  writer: LogWriter;
+  metrics: Metrics;
+  outOfWindow: NormalizeContext['outOfWindow'];
+  now?: () => number;
+}
+
+/** Normalises items and resolves once they are committed; rejects with an HttpError on store failure. */
+export async function ingest(
+  deps: IngestDeps,
+  items: unknown[],
+  defaults: RequestDefaults,
+  bodyBytes: number,
+): Promise<IngestResult> {
+  const ctx: NormalizeContext = {
+    now: (deps.now ?? Date.now)(),
+    outOfWindow: deps.outOfWindow,
+    checkSize: bodyBytes > LIMITS.maxLogBytes,
+  };
+  const events = [];
+  let dropped = 0;
+  const m = deps.metrics;
+  for (const item of items) {
+    const { event, notes } = normalize(item, defaults, ctx);
+    const t = notes.trimmed;
+    if (t.tags) m.intakeTrimmed.inc({ kind: 'tags' }, t.tags);
+    if (t.attributes) m.intakeTrimmed.inc({ kind: 'attributes' }, t.attributes);
+    if (t.keys) m.intakeTrimmed.inc({ kind: 'keys' }, t.keys);
+    if (t.depth) m.intakeTrimmed.inc({ kind: 'depth' }, t.depth);
+    if (notes.truncated) m.intakeTrimmed.inc({ kind: 'truncated_logs' });
+    if (notes.outOfWindow) m.intakeOutOfWindow.inc({ direction: notes.outOfWindow });
+    if (event) events.push(event);
+    else dropped++;
+  }
+  const inserted = await deps.writer.submit(events);
+  const stored = inserted.filter(Boolean).length;
+  const duplicates = inserted.length - stored;
+  if (stored) m.intakeLogs.inc({ outcome: 'stored' }, stored);
+  if (duplicates) m.intakeLogs.inc({ outcome: 'duplicate' }, duplicates);
+  if (dropped) m.intakeLogs.inc({ outcome: 'dropped_out_of_window' }, dropped);
+  m.intakeBytes.inc(bodyBytes);
+  return { stored, duplicates, dropped };
+}

@@ -1,0 +1,117 @@
+// Group commit with a bounded queue: requests hand their logs here and are acknowledged only after the
+// transaction that holds them has committed. Logs arriving while a commit runs go into the next one.
+import { HttpError } from '../api/errors.ts';
+import type { LogEvent } from '../domain/log-event.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { type Store, StoreFullError, StoreUnavailableError } from '../store/store.ts';
+
+interface Pending {
+  events: LogEvent[];
+  resolve: (inserted: boolean[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** Largest number of logs in one transaction; bigger queues are committed in several. */
+const MAX_BATCH = 5000;
+
+/** Writes logs to the store in group commits; `submit` resolves once they are durable. */
+export class LogWriter {
+  private queue: Pending[] = [];
+  private queued = 0;
+  private running = false;
+  private idle: (() => void)[] = [];
+  private listeners: ((events: LogEvent[]) => void)[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly maxQueueEvents: number,
+  ) {}
+
+  /** Logs waiting for a commit. */
+  get depth(): number {
+    return this.queued;
+  }
+
+  /** True when a request of `n` logs would overflow the queue. */
+  isFull(n = 1): boolean {
+    return this.queued > 0 && this.queued + n > this.maxQueueEvents;
+  }
+
+  /** Called with the logs of every commit, in commit order (monitors and live tail subscribe here). */
+  onCommit(listener: (events: LogEvent[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Queues logs for the next commit; rejects at once with 503 when the queue is full. */
+  submit(events: LogEvent[]): Promise<boolean[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    if (this.isFull(events.length)) {
+      return Promise.reject(new HttpError(503, 'Service Unavailable: the intake queue is full, retry later', 1));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.queued += events.length;
+      this.metrics.queueDepth.set(this.queued);
+      if (!this.running) {
+        this.running = true;
+        setImmediate(() => void this.run());
+      }
+    });
+  }
+
+  /** Resolves when every queued log has been committed (or failed). */
+  drain(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let n = 0;
+    while (this.queue.length > 0 && (n === 0 || n + this.queue[0]!.events.length <= MAX_BATCH)) {
+      const p = this.queue.shift()!;
+      n += p.events.length;
+      batch.push(p);
+    }
+    this.queued -= n;
+    return batch;
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      const events = batch.flatMap((p) => p.events);
+      const end = this.metrics.commitSeconds.startTimer();
+      try {
+        const inserted = await this.store.appendLogs(events);
+        end();
+        this.metrics.commitBatch.observe(events.length);
+        let i = 0;
+        for (const p of batch) {
+          p.resolve(inserted.slice(i, i + p.events.length));
+          i += p.events.length;
+        }
+        const stored = events.filter((_, k) => inserted[k]);
+        if (stored.length > 0) for (const l of this.listeners) l(stored);
+      } catch (err) {
+        end();
+        const mapped = mapStoreError(err);
+        this.metrics.storeErrors.inc({ reason: mapped.status === 507 ? 'full' : mapped.status === 503 ? 'unavailable' : 'other' });
+        for (const p of batch) p.reject(mapped);
+      }
+      this.metrics.queueDepth.set(this.queued);
+    }
+    this.running = false;
+    for (const r of this.idle.splice(0)) r();
+  }
+}
+
+/** Turns a store failure into the HTTP answer intake gives. */
+export function mapStoreError(err: unknown): HttpError {
+  if (err instanceof StoreFullError) {
+    return new HttpError(507, 'Insufficient Storage: the database is full; free disk space or raise max_db_size_mb', 60);
+  }
+  if (err instanceof StoreUnavailableError) return new HttpError(503, `Service Unavailable: ${err.message}`, 5);
+  return new HttpError(500, `Internal Server Error: ${(err as Error).message}`, 5);
+}

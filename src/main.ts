@@ -1,0 +1,70 @@
+// Composition root: settings → store → keys → writer → HTTP server, and the orderly stop.
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { bootstrapKeys, type BootstrapResult, Keyring } from './auth/keys.ts';
+import type { Settings } from './config/settings.ts';
+import { LogWriter } from './intake/writer.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { buildServer } from './api/server.ts';
+import { startRetention } from './store/retention.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
+
+/** A running Flowwatch. */
+export interface Running {
+  app: FastifyInstance;
+  store: Store;
+  writer: LogWriter;
+  /** base URL it listens on */
+  url: string;
+  bootstrap: BootstrapResult;
+  /** stops accepting, finishes in-flight requests, flushes, closes the store */
+  close(): Promise<void>;
+}
+
+/** Starts Flowwatch with validated settings. */
+export async function startServer(settings: Settings, opts: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<Running> {
+  const logger = opts.logger ?? pino({ level: settings.log_level, base: { service: 'flowwatch' } });
+  const env = opts.env ?? process.env;
+  let ready = false;
+  const store = await openStore(settings);
+  const metrics = createMetrics();
+  const keys = new Keyring(store);
+  const bootstrap = await bootstrapKeys(store, env, Date.now());
+  for (const w of bootstrap.warnings) logger.warn(w);
+  await keys.reload();
+  await store.changedElsewhere();
+  const writer = new LogWriter(store, metrics, settings.max_queue_events);
+  const app = await buildServer({ settings, store, keys, writer, metrics, logger, ready: () => ready });
+
+  const keyTimer = setInterval(() => {
+    keys.refreshIfChanged().catch((err: unknown) => logger.error({ err }, 'reloading keys failed'));
+  }, 1000);
+  keyTimer.unref();
+  const retention = startRetention({ store, metrics, logger, retentionDays: settings.retention_days, intervalS: settings.retention_interval_s });
+
+  await app.listen({ host: settings.host, port: settings.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : settings.port;
+  const scheme = settings.tls_cert ? 'https' : 'http';
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `${scheme}://${host}:${port}`;
+  ready = true;
+  logger.info({ url, store: store.kind, data_dir: settings.data_dir, public_url: settings.public_url }, 'Flowwatch is listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      ready = false;
+      clearInterval(keyTimer);
+      retention.stop();
+      await app.close();
+      await writer.drain();
+      await retention.done();
+      await store.close();
+      logger.info('Flowwatch stopped');
+    })();
+    return closing;
+  };
+  return { app, store, writer, url, bootstrap, close };
+}

@@ -1,0 +1,51 @@
+// Background retention: deletes logs older than retention_days in small batches so intake never stalls.
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { Store } from './store.ts';
+
+/** Logs deleted per transaction; small enough that a batch takes milliseconds. */
+const BATCH = 2000;
+
+/** Runs one retention pass: deletes in batches, yielding to the event loop between them. */
+export async function runRetention(store: Store, before: number, shouldStop: () => boolean = () => false): Promise<number> {
+  let total = 0;
+  for (;;) {
+    if (shouldStop()) return total;
+    const n = await store.deleteLogsBefore(before, BATCH);
+    total += n;
+    if (n < BATCH) return total;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Starts the periodic retention task; the first pass runs shortly after start. */
+export function startRetention(o: { store: Store; metrics: Metrics; logger: Logger; retentionDays: number; intervalS: number }) {
+  let stopped = false;
+  let current: Promise<void> = Promise.resolve();
+  const pass = () => {
+    current = (async () => {
+      try {
+        const before = Date.now() - o.retentionDays * 86_400_000;
+        const n = await runRetention(o.store, before, () => stopped);
+        if (n > 0) {
+          o.metrics.retentionDeleted.inc(n);
+          o.logger.info({ deleted: n, retention_days: o.retentionDays }, 'Retention deleted old logs');
+        }
+      } catch (err) {
+        o.logger.error({ err }, 'Retention pass failed; it will run again');
+      }
+    })();
+  };
+  const first = setTimeout(pass, 2000);
+  const timer = setInterval(pass, o.intervalS * 1000);
+  first.unref();
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+    },
+    done: () => current,
+  };
+}

@@ -1,0 +1,211 @@
+// The embedded store: one SQLite file (WAL) under the data directory, written through better-sqlite3.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  type KeyRecord,
+  type LogPage,
+  type LogQuery,
+  type Store,
+  StoreFullError,
+  StoreUnavailableError,
+} from '../store.ts';
+import { migrate } from './migrations.ts';
+
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** the data directory; the database is `flowwatch.db` inside it */
+  dataDir: string;
+  /** fsync every commit (synchronous=FULL): survives power loss, costs throughput */
+  fsyncOnCommit?: boolean;
+  /** size cap in MB (max_page_count); past it writes fail with StoreFullError */
+  maxSizeMb?: number;
+  readonly?: boolean;
+}
+
+interface LogRow {
+  seq: number;
+  ts: number;
+  received_at: number;
+  status: string;
+  service: string | null;
+  source: string | null;
+  host: string | null;
+  message: string;
+  tags: string;
+  trace_id: string | null;
+  attributes: string;
+  raw: string | null;
+  dedup_key: string | null;
+}
+
+/** Path of the database file inside a data directory. */
+export function sqlitePath(dataDir: string): string {
+  return path.join(dataDir, 'flowwatch.db');
+}
+
+/** Maps SQLite failures to the store's typed errors. */
+function wrap(err: unknown): never {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL') throw new StoreFullError('the database is full (disk full or max_db_size_mb reached)', { cause: err });
+  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_BUSY' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+    throw new StoreUnavailableError(`the database is unavailable (${code})`, { cause: err });
+  }
+  throw err;
+}
+
+/** SQLite implementation of Store. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  private dataVersion = -1;
+  private readonly insert: Database.Statement;
+  private readonly appendTx: (events: LogEvent[]) => boolean[];
+
+  constructor(opts: SqliteStoreOptions) {
+    if (!opts.readonly) mkdirSync(opts.dataDir, { recursive: true });
+    this.db = new Database(sqlitePath(opts.dataDir), { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    this.db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${opts.fsyncOnCommit ? 'FULL' : 'NORMAL'}`);
+      if (opts.maxSizeMb) {
+        const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+        this.db.pragma(`max_page_count = ${Math.floor((opts.maxSizeMb * 1024 * 1024) / pageSize)}`);
+      }
+      migrate(this.db);
+    }
+    this.insert = this.db.prepare(
+      `INSERT INTO logs (ts, received_at, status, service, source, host, message, tags, trace_id, attributes, raw, dedup_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, jsonb(?), ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
+    );
+    this.appendTx = this.db.transaction((events: LogEvent[]) =>
+      events.map(
+        (e) =>
+          this.insert.run(
+            e.timestamp,
+            e.received_at,
+            e.status,
+            e.service,
+            e.source,
+            e.host,
+            e.message,
+            JSON.stringify(e.tags),
+            e.trace_id,
+            JSON.stringify(e.attributes),
+            e.raw,
+            e.dedup_key,
+          ).changes > 0,
+      ),
+    );
+  }
+
+  async appendLogs(events: LogEvent[]): Promise<boolean[]> {
+    try {
+      return this.appendTx(events);
+    } catch (err) {
+      wrap(err);
+    }
+  }
+
+  async readLogs(q: LogQuery): Promise<LogPage> {
+    const params: unknown[] = [q.from, q.to];
+    let where = 'ts >= ? AND ts < ?';
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor);
+      where += q.sort === 'desc' ? ' AND (ts, seq) < (?, ?)' : ' AND (ts, seq) > (?, ?)';
+      params.push(c.ts, Number(c.seq));
+    }
+    const dir = q.sort === 'desc' ? 'DESC' : 'ASC';
+    const rows = this.db
+      .prepare(
+        `SELECT seq, ts, received_at, status, service, source, host, message, tags, trace_id, json(attributes) AS attributes,
+                raw, dedup_key FROM logs WHERE ${where} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`,
+      )
+      .all(...params, q.limit + 1) as LogRow[];
+    const more = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    return { logs: page.map(toLog), cursor: more && last ? encodeCursor(last.ts, last.seq) : undefined };
+  }
+
+  async countLogs(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM logs').get() as { n: number }).n;
+  }
+
+  async deleteLogsBefore(before: number, limit: number): Promise<number> {
+    try {
+      return this.db
+        .prepare('DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE ts < ? ORDER BY ts LIMIT ?)')
+        .run(before, limit).changes;
+    } catch (err) {
+      wrap(err);
+    }
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    return this.db.prepare('SELECT * FROM keys ORDER BY created_at, id').all() as KeyRecord[];
+  }
+
+  async insertKey(k: KeyRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO keys (id, kind, name, hash, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(k.id, k.kind, k.name, k.hash, k.hint, k.created_at, k.revoked_at);
+  }
+
+  async revokeKey(idOrName: string, now: number): Promise<KeyRecord | undefined> {
+    return this.db.transaction(() => {
+      const matches = this.db.prepare('SELECT * FROM keys WHERE id = ? OR name = ?').all(idOrName, idOrName) as KeyRecord[];
+      if (matches.length > 1) throw new Error(`"${idOrName}" names ${matches.length} keys: revoke by id instead`);
+      const k = matches[0];
+      if (!k) return undefined;
+      if (k.revoked_at === null) {
+        this.db.prepare('UPDATE keys SET revoked_at = ? WHERE id = ?').run(now, k.id);
+        k.revoked_at = now;
+      }
+      return k;
+    })();
+  }
+
+  async changedElsewhere(): Promise<boolean> {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    const changed = v !== this.dataVersion;
+    this.dataVersion = v;
+    return changed;
+  }
+
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    if (!this.db.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+function toLog(r: LogRow): StoredLog {
+  return {
+    id: String(r.seq),
+    timestamp: r.ts,
+    received_at: r.received_at,
+    status: r.status as Status,
+    service: r.service,
+    source: r.source,
+    host: r.host,
+    message: r.message,
+    tags: JSON.parse(r.tags) as string[],
+    trace_id: r.trace_id,
+    attributes: JSON.parse(r.attributes) as Record<string, Json>,
+    raw: r.raw,
+    dedup_key: r.dedup_key,
+  };
+}

@@ -1,0 +1,80 @@
+// The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
+import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+
+/** A time-range read of logs, newest or oldest first, paged by an opaque cursor. */
+export interface LogQuery {
+  /** inclusive lower bound, epoch ms */
+  from: number;
+  /** exclusive upper bound, epoch ms */
+  to: number;
+  sort: 'asc' | 'desc';
+  limit: number;
+  /** cursor returned by the previous page */
+  cursor?: string;
+}
+
+/** One page of logs. */
+export interface LogPage {
+  logs: StoredLog[];
+  /** present when more logs may follow */
+  cursor?: string;
+}
+
+/** An API or application key as stored: only a hash of the secret is kept. */
+export interface KeyRecord {
+  id: string;
+  kind: 'api' | 'app';
+  name: string;
+  /** sha256 of the key, hex */
+  hash: string;
+  /** last four characters of the key, to recognise it in a list */
+  hint: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** Raised when the database cannot grow (disk full or size cap): intake answers 507, nothing is lost. */
+export class StoreFullError extends Error {}
+/** Raised when the database is temporarily unusable (I/O error, busy): intake answers 503. */
+export class StoreUnavailableError extends Error {}
+
+/** Everything the rest of Flowwatch needs from storage. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Appends logs in one transaction; returns, per event, false when it was a duplicate (same dedup_key). */
+  appendLogs(events: LogEvent[]): Promise<boolean[]>;
+  /** Reads logs in a time range. */
+  readLogs(query: LogQuery): Promise<LogPage>;
+  /** Number of stored logs. */
+  countLogs(): Promise<number>;
+  /** Deletes at most `limit` logs older than `before` (epoch ms); returns how many went. */
+  deleteLogsBefore(before: number, limit: number): Promise<number>;
+  /** All keys, revoked ones included. */
+  listKeys(): Promise<KeyRecord[]>;
+  insertKey(key: KeyRecord): Promise<void>;
+  /** Marks a key revoked by id or name; returns it, or undefined when none matched. */
+  revokeKey(idOrName: string, now: number): Promise<KeyRecord | undefined>;
+  /** True when another process changed the database since the last call (used to reload keys). */
+  changedElsewhere(): Promise<boolean>;
+  /** Writes a consistent copy of the database to `file` while it stays online. */
+  backup(file: string): Promise<void>;
+  /** Liveness of the storage: resolves when a write transaction can be taken. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Encodes a (timestamp, sequence) position as an opaque cursor. */
+export function encodeCursor(ts: number, seq: number | string): string {
+  return Buffer.from(JSON.stringify([ts, String(seq)])).toString('base64url');
+}
+
+/** Decodes a cursor; throws a plain Error on garbage (the API maps it to 400). */
+export function decodeCursor(cursor: string): { ts: number; seq: string } {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { ts: v[0], seq: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new Error(`invalid cursor "${cursor.slice(0, 40)}"`);
+}
