@@ -25,7 +25,7 @@ export interface ServerDeps {
   ready: () => boolean;
 }
 
-const INTAKE_PATHS = /^\/(api\/v2\/logs|v1\/input)(\/|\?|$)/;
+const INTAKE_PATHS = /^\/(api\/v2\/logs|v1\/input(\/[^/?]*)?)(\?|$)/;
 
 /** Maps Fastify's own errors (body too large, bad content type…) to our HttpError. */
 function toHttpError(err: FastifyError | HttpError): HttpError {

@@ -21,6 +21,16 @@ export interface TrimReport {
   depth: number;
 }
 
+/** JSON.stringify that cannot throw on pathologically deep input (V8 recurses when serialising). */
+export function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (err) {
+    if (err instanceof RangeError) return '"[flowwatch: value nested too deeply to keep]"';
+    throw err;
+  }
+}
+
 /** Parses `ddtags` (comma-separated), lowercasing and sanitising as Datadog does. */
 export function parseTags(value: unknown): string[] {
   if (typeof value !== 'string') return [];
@@ -84,7 +94,7 @@ function walkValue(value: Json, depth: number, budget: { left: number }, report:
   if (depth >= LIMITS.maxDepth) {
     report.depth++;
     budget.left--;
-    return JSON.stringify(value);
+    return safeStringify(value);
   }
   if (Array.isArray(value)) {
     // An array counts as one attribute; its object elements are walked for depth and key limits.

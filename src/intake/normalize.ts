@@ -4,7 +4,7 @@ import { parseDate } from '../domain/dates.ts';
 import type { Json, LogEvent } from '../domain/log-event.ts';
 import { statusFromValue } from '../domain/status.ts';
 import { elsDedupKey, elsMessage, isElsEvent } from '../okta/els.ts';
-import { LIMITS, limitAttributes, limitTags, parseTags, type TrimReport, truncateUtf8 } from './limits.ts';
+import { LIMITS, limitAttributes, limitTags, parseTags, safeStringify, type TrimReport, truncateUtf8 } from './limits.ts';
 
 /** Defaults from the request's query parameters, applied to every log of the request. */
 export interface RequestDefaults {
@@ -80,7 +80,7 @@ export function normalize(
   const item: Record<string, Json> =
     input !== null && typeof input === 'object' && !Array.isArray(input)
       ? (input as Record<string, Json>)
-      : { message: typeof input === 'string' ? input : JSON.stringify(input) };
+      : { message: typeof input === 'string' ? input : safeStringify(input) };
 
   let attrs: Record<string, Json> = {};
   for (const [k, v] of Object.entries(item)) if (!INTAKE_KEYS.has(k)) attrs[k] = v;
@@ -91,7 +91,7 @@ export function normalize(
   if (embedded) {
     // Keys of the embedded event win over other top-level extras; the intake keys (ddsource, ddtags,
     // hostname, service) are read from the top level first below, so they win over the embedded ones.
-    raw = typeof item.message === 'string' ? item.message : JSON.stringify(item.message);
+    raw = typeof item.message === 'string' ? item.message : safeStringify(item.message);
     attrs = { ...attrs, ...embedded };
     for (const k of MESSAGE_ATTRS) {
       const m = attrs[k];
@@ -102,7 +102,7 @@ export function normalize(
       }
     }
   } else if (item.message !== undefined && item.message !== null) {
-    message = typeof item.message === 'string' ? item.message : JSON.stringify(item.message);
+    message = typeof item.message === 'string' ? item.message : safeStringify(item.message);
   }
 
   const source = asString(item.ddsource) ?? asString(attrs.ddsource) ?? asString(defaults.ddsource) ?? null;
@@ -150,7 +150,7 @@ export function normalize(
   const t = notes.trimmed;
   if (t.attributes + t.keys + t.depth > 0) {
     flags.trimmed = { attributes: t.attributes, keys: t.keys, depth: t.depth };
-    raw ??= truncateUtf8(JSON.stringify(item), LIMITS.maxLogBytes);
+    raw ??= truncateUtf8(safeStringify(item), LIMITS.maxLogBytes);
   }
   if (t.tags > 0) flags.trimmed_tags = t.tags;
 

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type NormalizeContext, normalize } from './normalize.ts';
+
+const FIX = path.resolve(import.meta.dirname, '../../test/fixtures/els');
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(FIX, name), 'utf8')) as Record<string, unknown>;
+const NOW = Date.parse('2026-11-27T03:10:00.000Z');
+const ctx: NormalizeContext = { now: NOW, outOfWindow: 'keep', checkSize: true };
+const okta = (event: unknown, asString = true) => ({
+  ddtags: 'env:production,service:okta',
+  ddsource: 'okta-workflows-els',
+  hostname: 'acme.workflows.okta.com',
+  message: asString ? JSON.stringify(event) : event,
+  service: 'okta',
+});
+
+describe('normalize: ELS in the Okta Datadog template', () => {
+  it('merges an escaped-JSON message into attributes and sets the official fields', () => {
+    const ev = fixture('flow_fail.json');
+    const { event } = normalize(okta(ev), {}, ctx);
+    expect(event).toBeDefined();
+    const e = event!;
+    expect(e.source).toBe('okta-workflows-els');
+    expect(e.service).toBe('okta');
+    expect(e.host).toBe('acme.workflows.okta.com');
+    expect(e.tags).toEqual(['env:production', 'service:okta']);
+    expect(e.timestamp).toBe(Date.parse('2026-11-27T03:02:11.120Z'));
+    expect(e.attributes.event_type).toBe('FLOW_FAIL');
+    expect(e.attributes.error_message).toBe('Workday: 503 Service Unavailable');
+    expect(e.message).toBe('Flow failed: Deprovision Terminated Users (HTTPError: Workday: 503 Service Unavailable, 1840 ms)');
+    expect(e.raw).toBe(JSON.stringify(ev));
+    expect(e.dedup_key).toBe('els:01J29TH3XHECT79M257GG2QTKJ:0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f');
+    expect(e.status).toBe('info');
+  });
+
+  it('accepts the event substituted as a raw object too', () => {
+    const ev = fixture('flow_throttle.json');
+    const { event } = normalize(okta(ev, false), {}, ctx);
+    expect(event!.attributes.throttled).toBe(true);
+    expect(event!.attributes.flow_name).toBe('Bulk Import Contractors');
+    expect(event!.message).toBe('Flow throttled: Bulk Import Contractors');
+  });
+
+  it('falls back to execution_id + event_type + timestamp when idempotency_key is missing', () => {
+    const { idempotency_key: _k, ...ev } = fixture('flow_cancel.json');
+    const { event } = normalize(okta(ev), {}, ctx);
+    expect(event!.dedup_key).toBe('els:01J29TH3XHECT79M257GG2QTKJ:c0ffee00-2222-4c57-9b5f-c17528470002|FLOW_CANCEL|2026-11-27T03:05:00.000Z');
+  });
+
+  it('lets the top-level intake keys win over the embedded event, and embedded keys win over other extras', () => {
+    const { event } = normalize({ service: 'okta', extra: 'top', message: JSON.stringify({ service: 'inner', extra: 'inner', event_type: 'X' }) }, {}, ctx);
+    expect(event!.service).toBe('okta');
+    expect(event!.attributes.extra).toBe('inner');
+  });
+
+  it('keeps loose field types as sent (throttled "false", folder_name array)', () => {
+    const ev = { ...fixture('flow_start.json'), timestamp: '2026-11-27T03:00:00.000Z' };
+    const { event } = normalize(okta(ev), {}, ctx);
+    expect(event!.attributes.throttled).toBe('false');
+    expect(event!.attributes.folder_name).toEqual(['My parent folder', 'My child folder']);
+  });
+});
+
+describe('normalize: Datadog preprocessing', () => {
+  it('applies query parameter defaults, body values winning, ddtags as a union', () => {
+    const { event } = normalize(
+      { message: 'hi', ddtags: 'Team:Ops', service: 'body' },
+      { ddsource: 'qsrc', ddtags: 'env:prod', service: 'q', host: 'qhost' },
+      ctx,
+    );
+    expect(event!.source).toBe('qsrc');
+    expect(event!.service).toBe('body');
+    expect(event!.host).toBe('qhost');
+    expect(event!.tags).toEqual(['env:prod', 'team:ops']);
+  });
+
+  it.each([
+    [{ status: 'ERROR' }, 'error'],
+    [{ level: 'warning' }, 'warn'],
+    [{ severity: 3 }, 'error'],
+    [{ syslog: { severity: 'crit' } }, 'critical'],
+    [{ status: 'fatal' }, 'emergency'],
+    [{ status: 'OK' }, 'ok'],
+    [{}, 'info'],
+  ])('status from %j is %s', (attrs, status) => {
+    expect(normalize({ message: 'x', ...attrs }, {}, ctx).event!.status).toBe(status);
+  });
+
+  it.each([
+    [{ '@timestamp': '2026-11-27T03:00:00Z' }, Date.parse('2026-11-27T03:00:00Z')],
+    [{ date: NOW - 60_000 }, NOW - 60_000],
+    [{ eventTime: (NOW - 60_000) / 1000 }, NOW - 60_000],
+    [{ message: 'no date' }, NOW],
+  ])('date from %j', (attrs, ts) => {
+    expect(normalize({ message: 'x', ...attrs }, {}, ctx).event!.timestamp).toBe(ts);
+  });
+
+  it('reads host from host, hostname or syslog.hostname and the trace id from dd.trace_id', () => {
+    expect(normalize({ message: '{"host":"h1"}' }, {}, ctx).event!.host).toBe('h1');
+    expect(normalize({ message: 'x', syslog: { hostname: 'h2' } }, {}, ctx).event!.host).toBe('h2');
+    expect(normalize({ message: 'x', dd: { trace_id: '123' } }, {}, ctx).event!.trace_id).toBe('123');
+    expect(normalize({ message: 'x', 'dd.trace_id': '456' }, {}, ctx).event!.trace_id).toBe('456');
+  });
+
+  it('uses msg/log of an embedded JSON object as the message', () => {
+    const { event } = normalize({ message: '{"msg":"hello","a":1}' }, {}, ctx);
+    expect(event!.message).toBe('hello');
+    expect(event!.attributes.a).toBe(1);
+  });
+
+  it('keeps a non-JSON message as is, and a string item as a message', () => {
+    expect(normalize({ message: '{not json' }, {}, ctx).event!.message).toBe('{not json');
+    expect(normalize('plain line', {}, ctx).event!.message).toBe('plain line');
+  });
+});
+
+describe('normalize: timestamps outside the window', () => {
+  it('keeps an old log, dated at receipt, flagged with the original date', () => {
+    const old = '2024-08-20T19:46:09.590Z';
+    const { event, notes } = normalize({ message: 'x', timestamp: old }, {}, ctx);
+    expect(notes.outOfWindow).toBe('past');
+    expect(event!.timestamp).toBe(NOW);
+    expect(event!.attributes._flowwatch).toEqual({ out_of_window: 'past', original_date: old });
+    expect(event!.attributes.timestamp).toBe(old);
+  });
+
+  it('flags a log more than 2 h ahead, and drops it when the policy says drop', () => {
+    const future = new Date(NOW + 3 * 3_600_000).toISOString();
+    expect(normalize({ message: 'x', timestamp: future }, {}, ctx).notes.outOfWindow).toBe('future');
+    const dropped = normalize({ message: 'x', timestamp: future }, {}, { ...ctx, outOfWindow: 'drop' });
+    expect(dropped.event).toBeUndefined();
+    expect(dropped.notes.dropped).toBe(true);
+  });
+
+  it('accepts dates just inside the window unchanged', () => {
+    const t = NOW - 17 * 3_600_000;
+    expect(normalize({ message: 'x', timestamp: t }, {}, ctx).event!.timestamp).toBe(t);
+  });
+});
+
+describe('normalize: limits', () => {
+  it('truncates a log over 1 MB, keeping a flag', () => {
+    const big = 'é'.repeat(700_000);
+    const { event, notes } = normalize({ message: big }, {}, ctx);
+    expect(notes.truncated).toBe(true);
+    expect(Buffer.byteLength(event!.message)).toBeLessThanOrEqual(1024 * 1024);
+    expect(event!.message.endsWith('é')).toBe(true);
+    expect((event!.attributes._flowwatch as Record<string, unknown>).truncated).toBe(true);
+  });
+
+  it('trims excess tags, attributes, long keys and deep nesting, and keeps the raw item', () => {
+    const tags = Array.from({ length: 150 }, (_, i) => `t${i}`).join(',');
+    const attrs: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) attrs[`a${i}`] = i;
+    attrs['k'.repeat(80)] = 1;
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 15; i++) deep = { d: deep };
+    const { event, notes } = normalize({ message: 'x', ddtags: tags, deep, ...attrs }, {}, ctx);
+    expect(event!.tags).toHaveLength(100);
+    expect(notes.trimmed.tags).toBe(50);
+    expect(notes.trimmed.attributes).toBeGreaterThan(0);
+    expect(notes.trimmed.depth).toBe(1);
+    expect(Object.keys(event!.attributes).length).toBeLessThanOrEqual(257);
+    let node = event!.attributes.deep as Record<string, unknown>;
+    for (let i = 0; i < 8; i++) node = node.d as Record<string, unknown>;
+    expect(typeof node.d).toBe('string');
+    expect(event!.raw).toContain('"leaf":1');
+    expect(event!.attributes._flowwatch).toMatchObject({ trimmed_tags: 50 });
+  });
+
+  it('cuts keys longer than 50 characters', () => {
+    const { event, notes } = normalize({ message: 'x', ['k'.repeat(80)]: 1 }, {}, ctx);
+    expect(notes.trimmed.keys).toBe(1);
+    expect(event!.attributes['k'.repeat(50)]).toBe(1);
+  });
+});

@@ -1,0 +1,121 @@
+// The conformance suite every Store implementation must pass (SQLite now, PostgreSQL later).
+import { describe, expect, it } from 'vitest';
+import type { LogEvent } from '../domain/log-event.ts';
+import { type Store, StoreFullError } from './store.ts';
+
+/** Builds a log for tests. */
+export function makeLog(over: Partial<LogEvent> = {}): LogEvent {
+  return {
+    timestamp: Date.parse('2026-11-27T03:00:00Z'),
+    received_at: Date.parse('2026-11-27T03:00:01Z'),
+    status: 'info',
+    service: 'okta',
+    source: 'okta-workflows-els',
+    host: 'acme.workflows.okta.com',
+    message: 'Flow completed: Sync',
+    tags: ['env:production'],
+    trace_id: null,
+    attributes: { flow_name: 'Sync', nested: { a: [1, 'two', { b: null }] }, unicode: 'é😀' },
+    raw: null,
+    dedup_key: null,
+    ...over,
+  };
+}
+
+/** Runs the shared suite against a store factory; `full` (optional) returns a store that has no room left. */
+export function storeConformance(name: string, open: () => Promise<Store>, opts: { fullStore?: () => Promise<Store> } = {}): void {
+  describe(`Store conformance: ${name}`, () => {
+    it('round-trips every field of a log', async () => {
+      const store = await open();
+      const log = makeLog({ trace_id: 'abc', raw: '{"x":1}', dedup_key: 'k1', status: 'error' });
+      expect(await store.appendLogs([log])).toEqual([true]);
+      const page = await store.readLogs({ from: 0, to: Number.MAX_SAFE_INTEGER, sort: 'desc', limit: 10 });
+      expect(page.logs).toHaveLength(1);
+      const { id, ...rest } = page.logs[0]!;
+      expect(typeof id).toBe('string');
+      expect(rest).toEqual(log);
+      await store.close();
+    });
+
+    it('stores a dedup_key once, within a batch and across batches, and keeps logs without a key', async () => {
+      const store = await open();
+      expect(await store.appendLogs([makeLog({ dedup_key: 'a' }), makeLog({ dedup_key: 'a' }), makeLog(), makeLog()])).toEqual([
+        true,
+        false,
+        true,
+        true,
+      ]);
+      expect(await store.appendLogs([makeLog({ dedup_key: 'a' })])).toEqual([false]);
+      expect(await store.countLogs()).toBe(3);
+      await store.close();
+    });
+
+    it('pages through a time range in both orders, each log exactly once', async () => {
+      const store = await open();
+      const base = Date.parse('2026-11-27T00:00:00Z');
+      // Several logs share a timestamp so the cursor must break ties.
+      const logs = Array.from({ length: 257 }, (_, i) => makeLog({ timestamp: base + Math.floor(i / 3) * 1000, message: `m${i}` }));
+      await store.appendLogs(logs);
+      for (const sort of ['asc', 'desc'] as const) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let last: number | undefined;
+        do {
+          const page = await store.readLogs({ from: base, to: base + 86_400_000, sort, limit: 50, cursor });
+          for (const l of page.logs) {
+            if (last !== undefined) expect(sort === 'asc' ? l.timestamp >= last : l.timestamp <= last).toBe(true);
+            last = l.timestamp;
+            seen.push(l.message);
+          }
+          cursor = page.cursor;
+        } while (cursor);
+        expect(seen).toHaveLength(257);
+        expect(new Set(seen).size).toBe(257);
+      }
+      const window = await store.readLogs({ from: base + 10_000, to: base + 20_000, sort: 'asc', limit: 1000 });
+      expect(window.logs.map((l) => l.message)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i + 30}`));
+      await store.close();
+    });
+
+    it('rejects a garbage cursor', async () => {
+      const store = await open();
+      await expect(store.readLogs({ from: 0, to: 1, sort: 'asc', limit: 1, cursor: 'nonsense' })).rejects.toThrow(/invalid cursor/);
+      await store.close();
+    });
+
+    it('deletes logs older than a date in bounded batches', async () => {
+      const store = await open();
+      const t = Date.parse('2026-11-27T00:00:00Z');
+      await store.appendLogs([...Array.from({ length: 10 }, () => makeLog({ timestamp: t - 1 })), makeLog({ timestamp: t })]);
+      expect(await store.deleteLogsBefore(t, 4)).toBe(4);
+      expect(await store.deleteLogsBefore(t, 100)).toBe(6);
+      expect(await store.deleteLogsBefore(t, 100)).toBe(0);
+      expect(await store.countLogs()).toBe(1);
+      await store.close();
+    });
+
+    it('stores keys, lists them and revokes by id or name', async () => {
+      const store = await open();
+      const k = { id: 'id1', kind: 'api' as const, name: 'ci', hash: 'h1', hint: 'abcd', created_at: 1, revoked_at: null };
+      await store.insertKey(k);
+      await store.insertKey({ ...k, id: 'id2', name: 'other', hash: 'h2', kind: 'app' });
+      expect(await store.listKeys()).toHaveLength(2);
+      expect((await store.revokeKey('ci', 5))?.revoked_at).toBe(5);
+      expect((await store.revokeKey('id2', 6))?.id).toBe('id2');
+      expect(await store.revokeKey('nope', 7)).toBeUndefined();
+      expect((await store.listKeys()).every((x) => x.revoked_at !== null)).toBe(true);
+      await store.close();
+    });
+
+    if (opts.fullStore) {
+      it('fails with StoreFullError when there is no room, and keeps what it had', async () => {
+        const store = await opts.fullStore!();
+        const before = await store.countLogs();
+        const big = 'x'.repeat(64 * 1024);
+        await expect(store.appendLogs(Array.from({ length: 200 }, () => makeLog({ message: big })))).rejects.toBeInstanceOf(StoreFullError);
+        expect(await store.countLogs()).toBe(before);
+        await store.close();
+      });
+    }
+  });
+}

@@ -1,0 +1,77 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { makeLog, storeConformance } from '../conformance.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
+import { SqliteStore, sqlitePath } from './sqlite-store.ts';
+
+const dir = () => mkdtempSync(path.join(tmpdir(), 'fw-sqlite-'));
+
+storeConformance('sqlite', async () => new SqliteStore({ dataDir: dir() }), {
+  fullStore: async () => {
+    const s = new SqliteStore({ dataDir: dir(), maxSizeMb: 1 });
+    await s.appendLogs([makeLog()]);
+    return s;
+  },
+});
+
+describe('SqliteStore specifics', () => {
+  it('applies migrations once and records them', () => {
+    const d = dir();
+    new SqliteStore({ dataDir: d }).db.close();
+    const db = new Database(sqlitePath(d));
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    expect(migrate(db)).toEqual([]);
+    db.close();
+  });
+
+  it('refuses a database from a newer Flowwatch', () => {
+    const d = dir();
+    new SqliteStore({ dataDir: d }).db.close();
+    const db = new Database(sqlitePath(d));
+    db.prepare('INSERT INTO schema_migrations VALUES (999, ?, 0)').run('future');
+    expect(() => migrate(db)).toThrow(/newer than this Flowwatch/);
+    db.close();
+  });
+
+  it('uses the attribute and time indexes for the access paths users filter on', () => {
+    const s = new SqliteStore({ dataDir: dir() });
+    const plan = (sql: string) =>
+      (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.flow_name') = 'x' AND ts > 0`)).toMatch(/logs_attr_flow_name/);
+    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.execution_id') = 'x'`)).toMatch(/logs_attr_execution_id/);
+    expect(plan(`SELECT * FROM logs WHERE status = 'error' AND ts > 0`)).toMatch(/logs_status_ts/);
+    expect(plan('SELECT * FROM logs WHERE ts >= 0 AND ts < 10 ORDER BY ts DESC, seq DESC')).toMatch(/logs_ts/);
+    s.db.close();
+  });
+
+  it('notices changes made by another connection (keys added by the CLI)', async () => {
+    const d = dir();
+    const a = new SqliteStore({ dataDir: d });
+    const b = new SqliteStore({ dataDir: d });
+    await a.changedElsewhere();
+    expect(await a.changedElsewhere()).toBe(false);
+    await b.insertKey({ id: 'x', kind: 'api', name: 'n', hash: 'h', hint: 'h', created_at: 1, revoked_at: null });
+    expect(await a.changedElsewhere()).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it('takes an online backup that opens as a complete database', async () => {
+    const d = dir();
+    const s = new SqliteStore({ dataDir: d });
+    await s.appendLogs(Array.from({ length: 100 }, (_, i) => makeLog({ message: `m${i}` })));
+    const file = path.join(dir(), 'backup.db');
+    await s.backup(file);
+    await s.appendLogs([makeLog()]);
+    const restoredDir = path.dirname(file);
+    const { renameSync } = await import('node:fs');
+    renameSync(file, sqlitePath(restoredDir));
+    const r = new SqliteStore({ dataDir: restoredDir });
+    expect(await r.countLogs()).toBe(100);
+    await r.close();
+    await s.close();
+  });
+});
