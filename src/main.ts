@@ -1,13 +1,13 @@
 // Composition root: settings → store → keys → writer → HTTP server, and the orderly stop.
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { bootstrapKeys, type BootstrapResult, Keyring } from './auth/keys.ts';
+import { buildServer } from './api/server.ts';
+import { type BootstrapResult, bootstrapKeys, Keyring } from './auth/keys.ts';
 import type { Settings } from './config/settings.ts';
 import { LogWriter } from './intake/writer.ts';
 import { createMetrics } from './metrics/metrics.ts';
-import { buildServer } from './api/server.ts';
-import { startRetention } from './store/retention.ts';
 import { openStore } from './store/open.ts';
+import { startRetention } from './store/retention.ts';
 import type { Store } from './store/store.ts';
 
 /** A running Flowwatch. */
@@ -23,11 +23,14 @@ export interface Running {
 }
 
 /** Starts Flowwatch with validated settings. */
-export async function startServer(settings: Settings, opts: { env?: NodeJS.ProcessEnv; logger?: Logger } = {}): Promise<Running> {
+export async function startServer(
+  settings: Settings,
+  opts: { env?: NodeJS.ProcessEnv; logger?: Logger; store?: Store } = {},
+): Promise<Running> {
   const logger = opts.logger ?? pino({ level: settings.log_level, base: { service: 'flowwatch' } });
   const env = opts.env ?? process.env;
   let ready = false;
-  const store = await openStore(settings);
+  const store = opts.store ?? (await openStore(settings));
   const metrics = createMetrics();
   const keys = new Keyring(store);
   const bootstrap = await bootstrapKeys(store, env, Date.now());
@@ -41,7 +44,13 @@ export async function startServer(settings: Settings, opts: { env?: NodeJS.Proce
     keys.refreshIfChanged().catch((err: unknown) => logger.error({ err }, 'reloading keys failed'));
   }, 1000);
   keyTimer.unref();
-  const retention = startRetention({ store, metrics, logger, retentionDays: settings.retention_days, intervalS: settings.retention_interval_s });
+  const retention = startRetention({
+    store,
+    metrics,
+    logger,
+    retentionDays: settings.retention_days,
+    intervalS: settings.retention_interval_s,
+  });
 
   await app.listen({ host: settings.host, port: settings.port });
   const addr = app.server.address();
@@ -50,7 +59,10 @@ export async function startServer(settings: Settings, opts: { env?: NodeJS.Proce
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `${scheme}://${host}:${port}`;
   ready = true;
-  logger.info({ url, store: store.kind, data_dir: settings.data_dir, public_url: settings.public_url }, 'Flowwatch is listening');
+  logger.info(
+    { url, store: store.kind, data_dir: settings.data_dir, public_url: settings.public_url },
+    'Flowwatch is listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => {

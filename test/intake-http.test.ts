@@ -2,7 +2,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../src/main.ts';
-import { oktaBody, elsEvent } from './helpers/els.ts';
+import { elsEvent, oktaBody } from './helpers/els.ts';
 import { API_KEY, APP_KEY, appHeaders, startTestServer } from './helpers/server.ts';
 
 let srv: Running & { dataDir: string };
@@ -14,7 +14,11 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: BodyInit | undefined, headers: Record<string, string> = {}) =>
-  fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'dd-api-key': API_KEY, ...headers }, body });
+  fetch(`${srv.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'dd-api-key': API_KEY, ...headers },
+    body,
+  });
 
 async function search(query: Record<string, unknown> = {}) {
   const res = await fetch(`${srv.url}/api/v2/logs/events/search`, {
@@ -23,7 +27,11 @@ async function search(query: Record<string, unknown> = {}) {
     body: JSON.stringify({ filter: { from: 'now-1h', to: 'now+3h' }, page: { limit: 1000 }, ...query }),
   });
   expect(res.status).toBe(200);
-  return (await res.json()) as { data: { id: string; attributes: Record<string, any> }[]; meta: any; links?: any };
+  return (await res.json()) as {
+    data: { id: string; attributes: Record<string, any> }[];
+    meta: any;
+    links?: any;
+  };
 }
 
 async function findByExecution(id: string) {
@@ -36,7 +44,9 @@ describe('auth', () => {
       const res = await fetch(`${srv.url}/api/v2/logs`, { method: 'POST', headers, body: '{"message":"x"}' });
       expect(res.status).toBe(401);
       const body = await res.json();
-      expect(body).toEqual({ errors: [{ status: '401', title: 'Unauthorized', detail: expect.stringMatching(/missing API key/) }] });
+      expect(body).toEqual({
+        errors: [{ status: '401', title: 'Unauthorized', detail: expect.stringMatching(/missing API key/) }],
+      });
     }
     const bad = await post('/api/v2/logs', '{"message":"x"}', { 'dd-api-key': 'wrong' });
     expect(bad.status).toBe(403);
@@ -44,9 +54,15 @@ describe('auth', () => {
   });
 
   it('accepts the key as the dd-api-key query parameter and in the legacy /v1/input/KEY path', async () => {
-    const q = await fetch(`${srv.url}/api/v2/logs?dd-api-key=${API_KEY}`, { method: 'POST', body: '{"message":"via query"}' });
+    const q = await fetch(`${srv.url}/api/v2/logs?dd-api-key=${API_KEY}`, {
+      method: 'POST',
+      body: '{"message":"via query"}',
+    });
     expect(q.status).toBe(202);
-    const legacy = await fetch(`${srv.url}/v1/input/${API_KEY}`, { method: 'POST', body: '{"message":"via path"}' });
+    const legacy = await fetch(`${srv.url}/v1/input/${API_KEY}`, {
+      method: 'POST',
+      body: '{"message":"via path"}',
+    });
     expect(legacy.status).toBe(200);
     expect(await legacy.json()).toEqual({});
   });
@@ -60,14 +76,20 @@ describe('auth', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ valid: true });
     expect((await fetch(`${srv.url}/api/v1/validate`)).status).toBe(401);
-    expect((await fetch(`${srv.url}/api/v1/validate`, { headers: { 'dd-api-key': 'nope' } })).status).toBe(403);
+    expect((await fetch(`${srv.url}/api/v1/validate`, { headers: { 'dd-api-key': 'nope' } })).status).toBe(
+      403,
+    );
   });
 
   it('requires both keys on the search API', async () => {
     const url = `${srv.url}/api/v2/logs/events`;
     expect((await fetch(url, { headers: { 'dd-api-key': API_KEY } })).status).toBe(401);
-    expect((await fetch(url, { headers: { 'dd-api-key': API_KEY, 'dd-application-key': 'x' } })).status).toBe(403);
-    expect((await fetch(url, { headers: { 'dd-api-key': API_KEY, 'dd-application-key': APP_KEY } })).status).toBe(200);
+    expect((await fetch(url, { headers: { 'dd-api-key': API_KEY, 'dd-application-key': 'x' } })).status).toBe(
+      403,
+    );
+    expect(
+      (await fetch(url, { headers: { 'dd-api-key': API_KEY, 'dd-application-key': APP_KEY } })).status,
+    ).toBe(200);
   });
 });
 
@@ -76,7 +98,10 @@ describe('ELS events in the Okta body template', () => {
     const names = ['flow_start', 'flow_complete', 'flow_fail', 'flow_cancel', 'flow_throttle'];
     const ids = names.map((n) => `exec-${n}-${Date.now()}`);
     for (const [i, n] of names.entries()) {
-      const res = await post('/api/v2/logs', oktaBody(elsEvent(n, { execution_id: ids[i], idempotency_key: ids[i] })));
+      const res = await post(
+        '/api/v2/logs',
+        oktaBody(elsEvent(n, { execution_id: ids[i], idempotency_key: ids[i] })),
+      );
       expect(res.status).toBe(202);
       expect(await res.json()).toEqual({});
     }
@@ -85,9 +110,17 @@ describe('ELS events in the Okta body template', () => {
     const a = fail!.attributes;
     expect(a.service).toBe('okta');
     expect(a.host).toBe('acme.workflows.okta.com');
-    expect(a.tags).toEqual(expect.arrayContaining(['env:production', 'service:okta', 'source:okta-workflows-els']));
-    expect(a.message).toMatch(/^Flow failed: Deprovision Terminated Users \(HTTPError: Workday: 503 Service Unavailable/);
-    expect(a.attributes).toMatchObject({ event_type: 'FLOW_FAIL', error_type: 'HTTPError', flow_id: '01J29TGKQERR78AD3VN0P9DPSW' });
+    expect(a.tags).toEqual(
+      expect.arrayContaining(['env:production', 'service:okta', 'source:okta-workflows-els']),
+    );
+    expect(a.message).toMatch(
+      /^Flow failed: Deprovision Terminated Users \(HTTPError: Workday: 503 Service Unavailable/,
+    );
+    expect(a.attributes).toMatchObject({
+      event_type: 'FLOW_FAIL',
+      error_type: 'HTTPError',
+      flow_id: '01J29TGKQERR78AD3VN0P9DPSW',
+    });
     const [start] = await findByExecution(ids[0]!);
     expect(start!.attributes.attributes.folder_name).toEqual(['My parent folder', 'My child folder']);
   });
@@ -106,9 +139,25 @@ describe('ELS events in the Okta body template', () => {
 
   it('keeps an event dated 2 years ago, dated at receipt and flagged', async () => {
     const id = `old-${Date.now()}`;
-    expect((await post('/api/v2/logs', oktaBody(elsEvent('flow_complete', { execution_id: id, idempotency_key: id }, Date.parse('2024-08-20T19:46:09.590Z'))))).status).toBe(202);
+    expect(
+      (
+        await post(
+          '/api/v2/logs',
+          oktaBody(
+            elsEvent(
+              'flow_complete',
+              { execution_id: id, idempotency_key: id },
+              Date.parse('2024-08-20T19:46:09.590Z'),
+            ),
+          ),
+        )
+      ).status,
+    ).toBe(202);
     const [log] = await findByExecution(id);
-    expect(log!.attributes.attributes._flowwatch).toMatchObject({ out_of_window: 'past', original_date: '2024-08-20T19:46:09.590Z' });
+    expect(log!.attributes.attributes._flowwatch).toMatchObject({
+      out_of_window: 'past',
+      original_date: '2024-08-20T19:46:09.590Z',
+    });
     expect(Date.parse(log!.attributes.timestamp)).toBeGreaterThan(Date.now() - 60_000);
   });
 });
@@ -122,10 +171,34 @@ describe('bodies and encodings', () => {
     ]);
     expect((await post('/api/v2/logs', arr)).status).toBe(202);
     const zlib = await import('node:zlib');
-    expect((await post('/api/v2/logs', gzipSync(JSON.stringify({ message: 'gz', execution_id: `${tag}-3` })), { 'content-encoding': 'gzip' })).status).toBe(202);
-    expect((await post('/api/v2/logs', zlib.deflateSync(JSON.stringify({ message: 'df', execution_id: `${tag}-4` })), { 'content-encoding': 'deflate' })).status).toBe(202);
-    expect((await post('/api/v2/logs', zlib.deflateRawSync(JSON.stringify({ message: 'raw', execution_id: `${tag}-5` })), { 'content-encoding': 'deflate' })).status).toBe(202);
-    const found = (await search()).data.filter((l) => String(l.attributes.attributes.execution_id ?? '').startsWith(tag));
+    expect(
+      (
+        await post('/api/v2/logs', gzipSync(JSON.stringify({ message: 'gz', execution_id: `${tag}-3` })), {
+          'content-encoding': 'gzip',
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await post(
+          '/api/v2/logs',
+          zlib.deflateSync(JSON.stringify({ message: 'df', execution_id: `${tag}-4` })),
+          { 'content-encoding': 'deflate' },
+        )
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await post(
+          '/api/v2/logs',
+          zlib.deflateRawSync(JSON.stringify({ message: 'raw', execution_id: `${tag}-5` })),
+          { 'content-encoding': 'deflate' },
+        )
+      ).status,
+    ).toBe(202);
+    const found = (await search()).data.filter((l) =>
+      String(l.attributes.attributes.execution_id ?? '').startsWith(tag),
+    );
     expect(found.map((l) => l.attributes.message).sort()).toEqual(['df', 'gz', 'one', 'raw', 'two']);
   });
 
@@ -143,14 +216,21 @@ describe('bodies and encodings', () => {
 
   it('takes text/plain as one log per line with query-parameter attributes', async () => {
     const tag = `txt${Date.now()}`;
-    const res = await fetch(`${srv.url}/api/v2/logs?ddsource=heroku&service=web&host=h1&ddtags=env:Prod,${tag}`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain', 'dd-api-key': API_KEY },
-      body: `line one ${tag}\n\nline two ${tag}\n{"msg":"json line ${tag}","k":1}\n`,
-    });
+    const res = await fetch(
+      `${srv.url}/api/v2/logs?ddsource=heroku&service=web&host=h1&ddtags=env:Prod,${tag}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'dd-api-key': API_KEY },
+        body: `line one ${tag}\n\nline two ${tag}\n{"msg":"json line ${tag}","k":1}\n`,
+      },
+    );
     expect(res.status).toBe(202);
     const logs = (await search()).data.filter((l) => l.attributes.tags.includes(tag));
-    expect(logs.map((l) => l.attributes.message).sort()).toEqual([`json line ${tag}`, `line one ${tag}`, `line two ${tag}`]);
+    expect(logs.map((l) => l.attributes.message).sort()).toEqual([
+      `json line ${tag}`,
+      `line one ${tag}`,
+      `line two ${tag}`,
+    ]);
     for (const l of logs) {
       expect(l.attributes).toMatchObject({ service: 'web', host: 'h1' });
       expect(l.attributes.tags).toEqual(expect.arrayContaining(['env:prod', 'source:heroku']));
@@ -181,7 +261,10 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
   });
 
   it('refuses invalid UTF-8 with 400', async () => {
-    const res = await post('/api/v2/logs', Buffer.from([0x7b, 0x22, 0x6d, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
+    const res = await post(
+      '/api/v2/logs',
+      Buffer.from([0x7b, 0x22, 0x6d, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].detail).toMatch(/UTF-8/);
   });
@@ -220,7 +303,13 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
 
   it('truncates a single log over 1 MB but accepts the request', async () => {
     const tag = `big-${Date.now()}`;
-    const res = await post('/api/v2/logs', JSON.stringify([{ message: 'y'.repeat(1_500_000), tag }, { message: 'small', tag }]));
+    const res = await post(
+      '/api/v2/logs',
+      JSON.stringify([
+        { message: 'y'.repeat(1_500_000), tag },
+        { message: 'small', tag },
+      ]),
+    );
     expect(res.status).toBe(202);
     const logs = (await search()).data.filter((l) => l.attributes.attributes.tag === tag);
     expect(logs).toHaveLength(2);
@@ -267,7 +356,7 @@ describe('search API paging and errors', () => {
       if (cursor) expect(page.links.next).toContain('page%5Bcursor%5D=');
     } while (cursor);
     expect(count).toBe(3000);
-    const total = (await srv.store.countLogs());
+    const total = await srv.store.countLogs();
     expect(seen.size).toBe(total);
   });
 
@@ -278,7 +367,11 @@ describe('search API paging and errors', () => {
     [{ page: { cursor: 'garbage' } }, /cursor/],
     [{ filter: { from: 'now', to: 'now-1h' } }, /after/],
   ])('answers 400 to %j', async (body, detail) => {
-    const res = await fetch(`${srv.url}/api/v2/logs/events/search`, { method: 'POST', headers: appHeaders, body: JSON.stringify(body) });
+    const res = await fetch(`${srv.url}/api/v2/logs/events/search`, {
+      method: 'POST',
+      headers: appHeaders,
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0]).toMatch(detail);
   });

@@ -23,7 +23,11 @@ export function presentedApiKey(req: FastifyRequest): string | undefined {
 /** Throws 401/403 unless the request carries a valid API key. */
 export function requireApiKey(keys: Keyring, req: FastifyRequest, presented = presentedApiKey(req)): void {
   const r = keys.check('api', presented);
-  if (r === 'missing') throw new HttpError(401, 'Unauthorized: missing API key (DD-API-KEY header or dd-api-key query parameter)');
+  if (r === 'missing')
+    throw new HttpError(
+      401,
+      'Unauthorized: missing API key (DD-API-KEY header or dd-api-key query parameter)',
+    );
   if (r === 'invalid') throw new HttpError(403, 'Forbidden: invalid API key');
 }
 
@@ -32,7 +36,10 @@ export function requireAppKey(keys: Keyring, req: FastifyRequest): void {
   const api = keys.check('api', presentedApiKey(req));
   const app = keys.check('app', header(req, 'dd-application-key') ?? query(req, 'dd-application-key'));
   if (api === 'missing' || app === 'missing') {
-    throw new HttpError(401, 'Unauthorized: this endpoint needs both DD-API-KEY and DD-APPLICATION-KEY headers');
+    throw new HttpError(
+      401,
+      'Unauthorized: this endpoint needs both DD-API-KEY and DD-APPLICATION-KEY headers',
+    );
   }
   if (api === 'invalid') throw new HttpError(403, 'Forbidden: invalid API key');
   if (app === 'invalid') throw new HttpError(403, 'Forbidden: invalid application key');

@@ -38,7 +38,10 @@ async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
   const now = Date.now();
   const query = (p.query ?? '*').trim();
   if (query !== '*' && query !== '') {
-    throw new HttpError(400, `query "${query}": only "*" is supported until the query language lands; filter by time range`);
+    throw new HttpError(
+      400,
+      `query "${query}": only "*" is supported until the query language lands; filter by time range`,
+    );
   }
   const from = parseTime(p.from ?? 'now-15m', now, 'filter.from');
   const to = parseTime(p.to ?? 'now', now, 'filter.to');
@@ -47,14 +50,23 @@ async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
     throw new HttpError(400, `sort: expected "timestamp" or "-timestamp", got ${JSON.stringify(p.sort)}`);
   }
   const limit = p.limit === undefined ? 10 : Number(p.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpError(400, 'page.limit must be an integer from 1 to 1000');
-  if (p.cursor !== undefined && typeof p.cursor !== 'string') throw new HttpError(400, 'page.cursor must be a string');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new HttpError(400, 'page.limit must be an integer from 1 to 1000');
+  if (p.cursor !== undefined && typeof p.cursor !== 'string')
+    throw new HttpError(400, 'page.cursor must be a string');
   const started = performance.now();
   let page: Awaited<ReturnType<typeof deps.store.readLogs>>;
   try {
-    page = await deps.store.readLogs({ from, to: to + 1, sort: p.sort === 'timestamp' ? 'asc' : 'desc', limit, cursor: p.cursor });
+    page = await deps.store.readLogs({
+      from,
+      to: to + 1,
+      sort: p.sort === 'timestamp' ? 'asc' : 'desc',
+      limit,
+      cursor: p.cursor,
+    });
   } catch (err) {
-    if (/invalid cursor/.test((err as Error).message)) throw new HttpError(400, `page.cursor: ${(err as Error).message}`);
+    if (/invalid cursor/.test((err as Error).message))
+      throw new HttpError(400, `page.cursor: ${(err as Error).message}`);
     throw err;
   }
   const next = page.cursor ? new URL(selfUrl) : undefined;
@@ -85,7 +97,11 @@ export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void
     const f = b.filter ?? {};
     const self = new URL('/api/v2/logs/events', base(req.headers.host));
     if (f.query) self.searchParams.set('filter[query]', f.query);
-    return search(deps, { query: f.query, from: f.from, to: f.to, sort: b.sort, limit: b.page?.limit, cursor: b.page?.cursor }, self.toString());
+    return search(
+      deps,
+      { query: f.query, from: f.from, to: f.to, sort: b.sort, limit: b.page?.limit, cursor: b.page?.cursor },
+      self.toString(),
+    );
   });
   app.get('/api/v2/logs/events', async (req) => {
     requireAppKey(deps.keys, req);
@@ -94,7 +110,14 @@ export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void
     self.searchParams.delete('page[cursor]');
     return search(
       deps,
-      { query: q['filter[query]'], from: q['filter[from]'], to: q['filter[to]'], sort: q.sort, limit: q['page[limit]'], cursor: q['page[cursor]'] },
+      {
+        query: q['filter[query]'],
+        from: q['filter[from]'],
+        to: q['filter[to]'],
+        sort: q.sort,
+        limit: q['page[limit]'],
+        cursor: q['page[cursor]'],
+      },
       self.toString(),
     );
   });

@@ -1,6 +1,12 @@
 // The HTTP server: one Fastify app, the intake scope, the API routes and one error handler.
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Keyring } from '../auth/keys.ts';
 import type { Settings } from '../config/settings.ts';
@@ -51,14 +57,16 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, e: HttpError
   if (e.retryAfterS !== undefined) void reply.header('retry-after', String(e.retryAfterS));
   const url = req.url;
   if (url.startsWith('/services/collector')) return reply.code(e.status).send(hecErrorBody(e));
-  if (INTAKE_PATHS.test(url) || url.startsWith('/api/v1/validate')) return reply.code(e.status).send(datadogErrorBody(e.status, e.detail));
+  if (INTAKE_PATHS.test(url) || url.startsWith('/api/v1/validate'))
+    return reply.code(e.status).send(datadogErrorBody(e.status, e.detail));
   return reply.code(e.status).send({ errors: [e.detail] });
 }
 
 /** Builds the app (not yet listening). */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const s = deps.settings;
-  const https = s.tls_cert && s.tls_key ? { cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key) } : null;
+  const https =
+    s.tls_cert && s.tls_key ? { cert: readFileSync(s.tls_cert), key: readFileSync(s.tls_key) } : null;
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,10 +83,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (e.status >= 500 && e.status !== 503 && e.status !== 507) req.log.error({ err }, 'request failed');
     return sendError(req, reply, e);
   });
-  app.setNotFoundHandler((req, reply) => sendError(req, reply, new HttpError(404, `Not found: ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(req, reply, new HttpError(404, `Not found: ${req.method} ${req.url.split('?')[0]}`)),
+  );
   app.addHook('onResponse', async (req, reply) => {
     const url = req.routeOptions.url ?? '';
-    const receiver = url.startsWith('/services/collector') ? 'splunk_hec' : INTAKE_PATHS.test(url) ? 'datadog' : undefined;
+    const receiver = url.startsWith('/services/collector')
+      ? 'splunk_hec'
+      : INTAKE_PATHS.test(url)
+        ? 'datadog'
+        : undefined;
     if (receiver) deps.metrics.intakeRequests.inc({ receiver, status: String(reply.statusCode) });
   });
 

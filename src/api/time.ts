@@ -6,7 +6,8 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 /** Parses `now`, `now-15m`, `now+1h`, an epoch-ms number or an ISO date; `what` names the field in errors. */
 export function parseTime(value: unknown, now: number, what: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value !== 'string' || value.trim() === '') throw new HttpError(400, `${what}: expected a date, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new HttpError(400, `${what}: expected a date, got ${JSON.stringify(value)}`);
   const v = value.trim();
   const math = /^now(?:([+-])(\d+)([smhdw]))?$/.exec(v);
   if (math) {
@@ -17,7 +18,10 @@ export function parseTime(value: unknown, now: number, what: string): number {
   if (/^\d+$/.test(v)) return Number(v);
   const t = Date.parse(v);
   if (Number.isNaN(t)) {
-    throw new HttpError(400, `${what}: cannot read "${v}" as a date; use ISO 8601, epoch milliseconds or now-15m (units s m h d w)`);
+    throw new HttpError(
+      400,
+      `${what}: cannot read "${v}" as a date; use ISO 8601, epoch milliseconds or now-15m (units s m h d w)`,
+    );
   }
   return t;
 }

@@ -70,13 +70,19 @@ function envSettings(env: NodeJS.ProcessEnv): SettingsInput {
   const out: SettingsInput = {};
   for (const [name, key] of Object.entries(ENV)) {
     const v = env[name];
-    if (v !== undefined && v !== '') out[key] = key === 'fsync_on_commit' || key === 'metrics_require_key' ? v === 'true' || v === '1' : v;
+    if (v !== undefined && v !== '')
+      out[key] = key === 'fsync_on_commit' || key === 'metrics_require_key' ? v === 'true' || v === '1' : v;
   }
   return out;
 }
 
 /** Reads a YAML (or JSON) configuration file; errors name the file, line and column. */
-export function readConfigFile(file: string): { settings: SettingsInput; doc: ReturnType<typeof parseDocument>; lines: LineCounter } {
+export function readConfigFile(file: string): {
+  settings: SettingsInput;
+  doc: ReturnType<typeof parseDocument>;
+  lines: LineCounter;
+  prefix: string[];
+} {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -91,13 +97,20 @@ export function readConfigFile(file: string): { settings: SettingsInput; doc: Re
     throw new ConfigError(`${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`);
   }
   const value = doc.toJS() ?? {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${file}: the top level must be a mapping`);
-  const settings = (value as { settings?: unknown }).settings ?? value;
-  return { settings: settings as SettingsInput, doc, lines };
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${file}: the top level must be a mapping`);
+  // Settings sit at the top level, or under `settings:` when the file also holds other sections.
+  const nested = (value as { settings?: unknown }).settings;
+  const prefix = nested === undefined ? [] : ['settings'];
+  return { settings: (nested ?? value) as SettingsInput, doc, lines, prefix };
 }
 
 /** Merges the sources (later wins) and validates; `flags` are the CLI flags already renamed to setting keys. */
-export function loadSettings(opts: { flags?: SettingsInput; env?: NodeJS.ProcessEnv; configFile?: string }): Settings {
+export function loadSettings(opts: {
+  flags?: SettingsInput;
+  env?: NodeJS.ProcessEnv;
+  configFile?: string;
+}): Settings {
   const env = opts.env ?? process.env;
   const configFile = opts.configFile ?? env.FLOWWATCH_CONFIG;
   let fromFile: SettingsInput = {};
@@ -113,8 +126,13 @@ export function loadSettings(opts: { flags?: SettingsInput; env?: NodeJS.Process
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join('.');
     let where = 'settings';
-    if (located && key in fromFile && !(key in flags) && envSettings(env)[key as keyof Settings] === undefined) {
-      const node = located.doc.getIn(located.settings === located.doc.toJS() ? [key] : ['settings', key], true) as
+    if (
+      located &&
+      key in fromFile &&
+      !(key in flags) &&
+      envSettings(env)[key as keyof Settings] === undefined
+    ) {
+      const node = located.doc.getIn([...located.prefix, ...issue.path], true) as
         | { range?: [number, number] }
         | undefined;
       const pos = node?.range ? located.lines.linePos(node.range[0]) : undefined;

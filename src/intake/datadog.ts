@@ -4,11 +4,15 @@ import { bodyKind, decodeBody, decodeUtf8, parseItems } from './decode.ts';
 import { type IngestDeps, ingest } from './ingest.ts';
 import type { RequestDefaults } from './normalize.ts';
 
-
 function defaultsFrom(req: FastifyRequest): RequestDefaults {
   const q = (req.query ?? {}) as Record<string, unknown>;
   const s = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
-  return { ddsource: s('ddsource'), ddtags: s('ddtags'), service: s('service'), host: s('host') ?? s('hostname') };
+  return {
+    ddsource: s('ddsource'),
+    ddtags: s('ddtags'),
+    service: s('service'),
+    host: s('host') ?? s('hostname'),
+  };
 }
 
 /** Registers the Datadog intake routes (inside the intake scope, whose body parser yields raw buffers). */

@@ -13,12 +13,18 @@ const nativeZstd = (zlib as unknown as { zstdDecompress?: typeof zlib.gunzip }).
 const zstdDecompress = nativeZstd ? promisify(nativeZstd) : undefined;
 
 function tooLarge(): HttpError {
-  return new HttpError(413, `Payload too large: the uncompressed body exceeds ${LIMITS.maxPayloadBytes} bytes`);
+  return new HttpError(
+    413,
+    `Payload too large: the uncompressed body exceeds ${LIMITS.maxPayloadBytes} bytes`,
+  );
 }
 
 function isSizeError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return code === 'ERR_BUFFER_TOO_LARGE' || (err instanceof RangeError && /larger than|too large/i.test(err.message));
+  return (
+    code === 'ERR_BUFFER_TOO_LARGE' ||
+    (err instanceof RangeError && /larger than|too large/i.test(err.message))
+  );
 }
 
 /** Pure-JS zstd for Node versions without zlib zstd; stops as soon as the output passes the cap. */
@@ -35,7 +41,11 @@ function zstdCapped(body: Buffer, max: number): Buffer {
 }
 
 /** Decompresses a body according to Content-Encoding, never producing more than `max` bytes. */
-export async function decodeBody(body: Buffer, encoding: string | undefined, max = LIMITS.maxPayloadBytes): Promise<Buffer> {
+export async function decodeBody(
+  body: Buffer,
+  encoding: string | undefined,
+  max = LIMITS.maxPayloadBytes,
+): Promise<Buffer> {
   const enc = (encoding ?? 'identity').trim().toLowerCase();
   try {
     switch (enc) {
@@ -58,7 +68,10 @@ export async function decodeBody(body: Buffer, encoding: string | undefined, max
         if (zstdDecompress) return await zstdDecompress(body, { maxOutputLength: max });
         return zstdCapped(body, max);
       default:
-        throw new HttpError(415, `Unsupported Content-Encoding "${enc}": use identity, gzip, deflate or zstd`);
+        throw new HttpError(
+          415,
+          `Unsupported Content-Encoding "${enc}": use identity, gzip, deflate or zstd`,
+        );
     }
   } catch (err) {
     if (err instanceof HttpError) throw err;
@@ -117,7 +130,10 @@ export function parseItems(text: string, kind: BodyKind): unknown[] {
   }
   if (Array.isArray(value)) {
     if (value.length > LIMITS.maxEntries) {
-      throw new HttpError(413, `Payload too large: ${value.length} entries, at most ${LIMITS.maxEntries} per request`);
+      throw new HttpError(
+        413,
+        `Payload too large: ${value.length} entries, at most ${LIMITS.maxEntries} per request`,
+      );
     }
     return value;
   }

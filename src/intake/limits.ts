@@ -36,7 +36,10 @@ export function parseTags(value: unknown): string[] {
   if (typeof value !== 'string') return [];
   const out: string[] = [];
   for (const part of value.split(',')) {
-    let tag = part.trim().toLowerCase().replace(/[^a-z0-9_\-:./]/g, '_');
+    let tag = part
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9_\-:./]/g, '_');
     while (tag.endsWith(':')) tag = tag.slice(0, -1);
     if (tag !== '') out.push(tag);
   }
@@ -100,7 +103,9 @@ function walkValue(value: Json, depth: number, budget: { left: number }, report:
     // An array counts as one attribute; its object elements are walked for depth and key limits.
     budget.left--;
     const inner = { left: Number.POSITIVE_INFINITY };
-    return value.map((v) => (v !== null && typeof v === 'object' ? walkValue(v, depth + 1, inner, report) : v));
+    return value.map((v) =>
+      v !== null && typeof v === 'object' ? walkValue(v, depth + 1, inner, report) : v,
+    );
   }
   return walkObject(value, depth + 1, budget, report);
 }

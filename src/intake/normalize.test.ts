@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { type NormalizeContext, normalize } from './normalize.ts';
 
 const FIX = path.resolve(import.meta.dirname, '../../test/fixtures/els');
-const fixture = (name: string) => JSON.parse(readFileSync(path.join(FIX, name), 'utf8')) as Record<string, unknown>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(path.join(FIX, name), 'utf8')) as Record<string, unknown>;
 const NOW = Date.parse('2026-11-27T03:10:00.000Z');
 const ctx: NormalizeContext = { now: NOW, outOfWindow: 'keep', checkSize: true };
 const okta = (event: unknown, asString = true) => ({
@@ -28,7 +29,9 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     expect(e.timestamp).toBe(Date.parse('2026-11-27T03:02:11.120Z'));
     expect(e.attributes.event_type).toBe('FLOW_FAIL');
     expect(e.attributes.error_message).toBe('Workday: 503 Service Unavailable');
-    expect(e.message).toBe('Flow failed: Deprovision Terminated Users (HTTPError: Workday: 503 Service Unavailable, 1840 ms)');
+    expect(e.message).toBe(
+      'Flow failed: Deprovision Terminated Users (HTTPError: Workday: 503 Service Unavailable, 1840 ms)',
+    );
     expect(e.raw).toBe(JSON.stringify(ev));
     expect(e.dedup_key).toBe('els:01J29TH3XHECT79M257GG2QTKJ:0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f');
     expect(e.status).toBe('info');
@@ -45,11 +48,21 @@ describe('normalize: ELS in the Okta Datadog template', () => {
   it('falls back to execution_id + event_type + timestamp when idempotency_key is missing', () => {
     const { idempotency_key: _k, ...ev } = fixture('flow_cancel.json');
     const { event } = normalize(okta(ev), {}, ctx);
-    expect(event!.dedup_key).toBe('els:01J29TH3XHECT79M257GG2QTKJ:c0ffee00-2222-4c57-9b5f-c17528470002|FLOW_CANCEL|2026-11-27T03:05:00.000Z');
+    expect(event!.dedup_key).toBe(
+      'els:01J29TH3XHECT79M257GG2QTKJ:c0ffee00-2222-4c57-9b5f-c17528470002|FLOW_CANCEL|2026-11-27T03:05:00.000Z',
+    );
   });
 
   it('lets the top-level intake keys win over the embedded event, and embedded keys win over other extras', () => {
-    const { event } = normalize({ service: 'okta', extra: 'top', message: JSON.stringify({ service: 'inner', extra: 'inner', event_type: 'X' }) }, {}, ctx);
+    const { event } = normalize(
+      {
+        service: 'okta',
+        extra: 'top',
+        message: JSON.stringify({ service: 'inner', extra: 'inner', event_type: 'X' }),
+      },
+      {},
+      ctx,
+    );
     expect(event!.service).toBe('okta');
     expect(event!.attributes.extra).toBe('inner');
   });

@@ -1,10 +1,18 @@
 // Intake preprocessing (datadog-compat.md §1.7): one received item + request defaults → a LogEvent.
 // Pure: the clock and policy are passed in; nothing here does I/O.
 import { parseDate } from '../domain/dates.ts';
-import type { Json, LogEvent } from '../domain/log-event.ts';
+import type { Json, LogEvent, Status } from '../domain/log-event.ts';
 import { statusFromValue } from '../domain/status.ts';
 import { elsDedupKey, elsMessage, isElsEvent } from '../okta/els.ts';
-import { LIMITS, limitAttributes, limitTags, parseTags, safeStringify, type TrimReport, truncateUtf8 } from './limits.ts';
+import {
+  LIMITS,
+  limitAttributes,
+  limitTags,
+  parseTags,
+  safeStringify,
+  type TrimReport,
+  truncateUtf8,
+} from './limits.ts';
 
 /** Defaults from the request's query parameters, applied to every log of the request. */
 export interface RequestDefaults {
@@ -34,7 +42,15 @@ export interface NormalizeNotes {
 const PAST_MS = 18 * 3_600_000;
 const FUTURE_MS = 2 * 3_600_000;
 
-const DATE_ATTRS = ['@timestamp', 'timestamp', '_timestamp', 'Timestamp', 'eventTime', 'date', 'published_date'];
+const DATE_ATTRS = [
+  '@timestamp',
+  'timestamp',
+  '_timestamp',
+  'Timestamp',
+  'eventTime',
+  'date',
+  'published_date',
+];
 const STATUS_ATTRS = ['status', 'severity', 'level'];
 const MESSAGE_ATTRS = ['message', 'msg', 'log'];
 const INTAKE_KEYS = new Set(['ddsource', 'ddtags', 'hostname', 'service', 'message']);
@@ -58,7 +74,8 @@ function getPath(attrs: Record<string, Json>, path: string): Json | undefined {
 
 /** Decodes an ELS-style `message`: a JSON object, or a string holding one. */
 function embeddedObject(message: unknown): Record<string, Json> | undefined {
-  if (message !== null && typeof message === 'object' && !Array.isArray(message)) return message as Record<string, Json>;
+  if (message !== null && typeof message === 'object' && !Array.isArray(message))
+    return message as Record<string, Json>;
   if (typeof message !== 'string') return undefined;
   const t = message.trim();
   if (!t.startsWith('{') || !t.endsWith('}')) return undefined;
@@ -76,7 +93,11 @@ export function normalize(
   defaults: RequestDefaults,
   ctx: NormalizeContext,
 ): { event?: LogEvent; notes: NormalizeNotes } {
-  const notes: NormalizeNotes = { trimmed: { tags: 0, attributes: 0, keys: 0, depth: 0 }, truncated: false, dropped: false };
+  const notes: NormalizeNotes = {
+    trimmed: { tags: 0, attributes: 0, keys: 0, depth: 0 },
+    truncated: false,
+    dropped: false,
+  };
   const item: Record<string, Json> =
     input !== null && typeof input === 'object' && !Array.isArray(input)
       ? (input as Record<string, Json>)
@@ -114,9 +135,13 @@ export function normalize(
     asString(defaults.host) ??
     null;
   const service =
-    asString(item.service) ?? asString(attrs.service) ?? asString(getPath(attrs, 'syslog.appname')) ?? asString(defaults.service) ?? null;
+    asString(item.service) ??
+    asString(attrs.service) ??
+    asString(getPath(attrs, 'syslog.appname')) ??
+    asString(defaults.service) ??
+    null;
 
-  let status = undefined;
+  let status: Status | undefined;
   for (const k of [...STATUS_ATTRS, 'syslog.severity']) {
     status = statusFromValue(getPath(attrs, k));
     if (status) break;
@@ -139,7 +164,8 @@ export function normalize(
     timestamp = ctx.now;
   }
 
-  const trace_id = asString(getPath(attrs, 'dd.trace_id')) ?? asString(getPath(attrs, 'contextMap.dd.trace_id')) ?? null;
+  const trace_id =
+    asString(getPath(attrs, 'dd.trace_id')) ?? asString(getPath(attrs, 'contextMap.dd.trace_id')) ?? null;
   const tags = limitTags([...parseTags(defaults.ddtags), ...parseTags(item.ddtags)], notes.trimmed);
 
   const els = isElsEvent(attrs);

@@ -21,7 +21,11 @@ type AuthKind = 'datadog' | 'splunk' | 'none';
 /** Registers every receiver in its own encapsulated scope. */
 export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LIMITS.maxPayloadBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: LIMITS.maxPayloadBytes },
+    (_req, body, done) => done(null, body),
+  );
 
   let inflight = 0;
   app.addHook('onRequest', async (req: FastifyRequest) => {
@@ -34,7 +38,10 @@ export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): 
     }
     if (req.method !== 'POST') return;
     const declared = Number(req.headers['content-length']);
-    const reserve = Number.isFinite(declared) && declared > 0 ? Math.min(declared, LIMITS.maxPayloadBytes) : LIMITS.maxPayloadBytes;
+    const reserve =
+      Number.isFinite(declared) && declared > 0
+        ? Math.min(declared, LIMITS.maxPayloadBytes)
+        : LIMITS.maxPayloadBytes;
     if (deps.writer.isFull() || (inflight > 0 && inflight + reserve > deps.maxInflightBytes)) {
       throw new HttpError(503, 'Service Unavailable: intake is at capacity, retry later', 1);
     }

@@ -71,10 +71,15 @@ export function hecItem(envelope: unknown, index: number): Record<string, Json> 
   const e = envelope as Record<string, Json>;
   if (!('event' in e)) throw new HecError(400, 'Event field is required', 12, index);
   const ev = e.event;
-  if (ev === null || ev === '' || (typeof ev === 'object' && !Array.isArray(ev) && Object.keys(ev).length === 0)) {
+  if (
+    ev === null ||
+    ev === '' ||
+    (typeof ev === 'object' && !Array.isArray(ev) && Object.keys(ev).length === 0)
+  ) {
     throw new HecError(400, 'Event field cannot be blank', 13, index);
   }
-  const fields = e.fields !== null && typeof e.fields === 'object' && !Array.isArray(e.fields) ? e.fields : {};
+  const fields =
+    e.fields !== null && typeof e.fields === 'object' && !Array.isArray(e.fields) ? e.fields : {};
   const item: Record<string, Json> = { ...fields, message: ev };
   const els = typeof ev === 'object' && !Array.isArray(ev) && isElsEvent(ev as Record<string, Json>);
   const source = typeof e.source === 'string' ? e.source : els ? 'okta-workflows-els' : undefined;
@@ -84,14 +89,21 @@ export function hecItem(envelope: unknown, index: number): Record<string, Json> 
   const splunk: Record<string, Json> = {};
   for (const k of ['sourcetype', 'index', 'source'] as const) if (typeof e[k] === 'string') splunk[k] = e[k];
   if (Object.keys(splunk).length > 0) item.splunk = splunk;
-  if ((typeof e.time === 'number' || typeof e.time === 'string') && !(typeof ev === 'object' && ev && 'timestamp' in ev)) {
+  if (
+    (typeof e.time === 'number' || typeof e.time === 'string') &&
+    !(typeof ev === 'object' && ev && 'timestamp' in ev)
+  ) {
     item.timestamp = e.time;
   }
   return item;
 }
 
 /** Renders any error the HEC routes raise as Splunk does. */
-export function hecErrorBody(err: HttpError): { text: string; code: number; 'invalid-event-number'?: number } {
+export function hecErrorBody(err: HttpError): {
+  text: string;
+  code: number;
+  'invalid-event-number'?: number;
+} {
   if (err instanceof HecError) {
     return err.invalidEvent === undefined
       ? { text: err.text, code: err.code }
@@ -119,5 +131,8 @@ export function registerSplunkHec(app: FastifyInstance, deps: IngestDeps): void 
   for (const url of ['/services/collector', '/services/collector/event', '/services/collector/event/1.0']) {
     app.post(url, { config: { auth: 'splunk' } }, handle);
   }
-  app.get('/services/collector/health', { config: { auth: 'none' } }, async () => ({ text: 'HEC is healthy', code: 17 }));
+  app.get('/services/collector/health', { config: { auth: 'none' } }, async () => ({
+    text: 'HEC is healthy',
+    code: 17,
+  }));
 }

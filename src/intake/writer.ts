@@ -47,7 +47,9 @@ export class LogWriter {
   submit(events: LogEvent[]): Promise<boolean[]> {
     if (events.length === 0) return Promise.resolve([]);
     if (this.isFull(events.length)) {
-      return Promise.reject(new HttpError(503, 'Service Unavailable: the intake queue is full, retry later', 1));
+      return Promise.reject(
+        new HttpError(503, 'Service Unavailable: the intake queue is full, retry later', 1),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
@@ -97,7 +99,9 @@ export class LogWriter {
       } catch (err) {
         end();
         const mapped = mapStoreError(err);
-        this.metrics.storeErrors.inc({ reason: mapped.status === 507 ? 'full' : mapped.status === 503 ? 'unavailable' : 'other' });
+        this.metrics.storeErrors.inc({
+          reason: mapped.status === 507 ? 'full' : mapped.status === 503 ? 'unavailable' : 'other',
+        });
         for (const p of batch) p.reject(mapped);
       }
       this.metrics.queueDepth.set(this.queued);
@@ -110,8 +114,13 @@ export class LogWriter {
 /** Turns a store failure into the HTTP answer intake gives. */
 export function mapStoreError(err: unknown): HttpError {
   if (err instanceof StoreFullError) {
-    return new HttpError(507, 'Insufficient Storage: the database is full; free disk space or raise max_db_size_mb', 60);
+    return new HttpError(
+      507,
+      'Insufficient Storage: the database is full; free disk space or raise max_db_size_mb',
+      60,
+    );
   }
-  if (err instanceof StoreUnavailableError) return new HttpError(503, `Service Unavailable: ${err.message}`, 5);
+  if (err instanceof StoreUnavailableError)
+    return new HttpError(503, `Service Unavailable: ${err.message}`, 5);
   return new HttpError(500, `Internal Server Error: ${(err as Error).message}`, 5);
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { type Running, startServer } from '../../src/main.ts';
+import type { Store } from '../../src/store/store.ts';
 
 /** Keys every test server accepts. */
 export const API_KEY = 'test-api-key-0123456789abcdef0000';
@@ -18,27 +19,46 @@ export function tempDir(prefix = 'flowwatch-test-'): string {
 }
 
 /** Starts an in-process server on 127.0.0.1:0 with the test keys. */
-export async function startTestServer(overrides: Partial<Settings> = {}): Promise<Running & { dataDir: string }> {
+export async function startTestServer(
+  overrides: Partial<Settings> = {},
+  store?: Store,
+): Promise<Running & { dataDir: string }> {
   const dataDir = overrides.data_dir ?? tempDir();
-  const settings = { ...loadSettings({ flags: { data_dir: dataDir, port: 0 }, env: {} }), ...overrides, data_dir: dataDir };
+  const settings = {
+    ...loadSettings({ flags: { data_dir: dataDir, port: 0 }, env: {} }),
+    ...overrides,
+    data_dir: dataDir,
+  };
   const running = await startServer(settings, {
     env: { FLOWWATCH_API_KEY: API_KEY, FLOWWATCH_APP_KEY: APP_KEY },
     logger: pino({ level: 'silent' }),
+    store,
   });
   return { ...running, dataDir };
 }
 
 /** Headers for the management and search APIs. */
-export const appHeaders = { 'dd-api-key': API_KEY, 'dd-application-key': APP_KEY, 'content-type': 'application/json' };
+export const appHeaders = {
+  'dd-api-key': API_KEY,
+  'dd-application-key': APP_KEY,
+  'content-type': 'application/json',
+};
 
 /** Path of the CLI entry run through tsx (no build needed in tests). */
 export const CLI = path.resolve(import.meta.dirname, '../../src/cli/run.ts');
 const TSX = path.resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
 
 /** Runs `flowwatch <args>` to completion and returns its output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -1,0 +1,85 @@
+// Conformance with the official Datadog client: LogsApi.submitLog (plain and gzip) and listLogs.
+import { client, v2 } from '@datadog/datadog-api-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Running } from '../src/main.ts';
+import { elsEvent } from './helpers/els.ts';
+import { API_KEY, APP_KEY, startTestServer } from './helpers/server.ts';
+
+let srv: Running;
+let logs: v2.LogsApi;
+beforeAll(async () => {
+  srv = await startTestServer();
+  const config = client.createConfiguration({
+    authMethods: { apiKeyAuth: API_KEY, appKeyAuth: APP_KEY },
+    baseServer: new client.BaseServerConfiguration(srv.url, {}),
+  });
+  config.setServerVariables({});
+  logs = new v2.LogsApi(config);
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+const item = (message: string): v2.HTTPLogItem => ({
+  ddsource: 'okta-workflows-els',
+  ddtags: 'env:production,service:okta',
+  hostname: 'acme.workflows.okta.com',
+  service: 'okta',
+  message,
+});
+
+describe('@datadog/datadog-api-client against Flowwatch', () => {
+  it('submitLog without compression answers {} and stores the ELS event', async () => {
+    const ev = elsEvent('flow_fail', { execution_id: 'client-plain', idempotency_key: 'client-plain' });
+    const res = await logs.submitLog({ body: [item(JSON.stringify(ev))] });
+    expect(res).toEqual({});
+    const found = await logs.listLogs({
+      body: { filter: { query: '*', from: 'now-1h', to: 'now' }, page: { limit: 100 } },
+    });
+    const log = found.data?.find((l) => l.attributes?.attributes?.execution_id === 'client-plain');
+    expect(log?.attributes?.service).toBe('okta');
+    expect(log?.attributes?.message).toMatch(/^Flow failed/);
+    expect(log?.attributes?.timestamp).toBeInstanceOf(Date);
+  });
+
+  it('submitLog with gzip content encoding', async () => {
+    const res = await logs.submitLog({
+      body: [item('gzip from the official client'), item('second')],
+      contentEncoding: 'gzip',
+    });
+    expect(res).toEqual({});
+    const found = await logs.listLogsGet({
+      filterFrom: new Date(Date.now() - 3_600_000),
+      filterTo: new Date(Date.now() + 60_000),
+      pageLimit: 1000,
+    }); // the client sends whole seconds
+    const messages = found.data?.map((l) => l.attributes?.message);
+    expect(messages).toEqual(expect.arrayContaining(['gzip from the official client', 'second']));
+  });
+
+  it('submitLog with a wrong key raises the 403 as an ApiException', async () => {
+    const bad = new v2.LogsApi(
+      client.createConfiguration({
+        authMethods: { apiKeyAuth: 'wrong' },
+        baseServer: new client.BaseServerConfiguration(srv.url, {}),
+      }),
+    );
+    await expect(bad.submitLog({ body: [item('x')] })).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('listLogs pages with the cursor the client reads from meta.page.after', async () => {
+    await logs.submitLog({ body: Array.from({ length: 30 }, (_, i) => item(`paged-${i}`)) });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await logs.listLogs({
+        body: { filter: { from: 'now-1h', to: 'now' }, page: { limit: 7, cursor }, sort: 'timestamp' },
+      });
+      for (const l of page.data ?? [])
+        if (l.attributes?.message?.startsWith('paged-')) seen.push(l.attributes.message);
+      cursor = page.meta?.page?.after;
+    } while (cursor);
+    expect(new Set(seen).size).toBe(30);
+    expect(seen).toHaveLength(30);
+  });
+});

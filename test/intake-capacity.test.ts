@@ -1,0 +1,117 @@
+// Backpressure, a full database and retention: intake refuses cleanly and never loses what it acknowledged.
+import { afterEach, describe, expect, it } from 'vitest';
+import { LogWriter } from '../src/intake/writer.ts';
+import type { Running } from '../src/main.ts';
+import { createMetrics } from '../src/metrics/metrics.ts';
+import { makeLog } from '../src/store/conformance.ts';
+import { runRetention } from '../src/store/retention.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { API_KEY, startTestServer, tempDir } from './helpers/server.ts';
+
+let srv: (Running & { dataDir: string }) | undefined;
+afterEach(async () => {
+  await srv?.close();
+  srv = undefined;
+});
+
+const post = (url: string, body: string) =>
+  fetch(`${url}/api/v2/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'dd-api-key': API_KEY },
+    body,
+  });
+
+describe('backpressure', () => {
+  it('answers 503 with Retry-After when the queue is full, and stores every 202', async () => {
+    // A real SQLite store whose commits take 50 ms, as a slow disk would, so that the queue fills up.
+    const dataDir = tempDir();
+    const real = new SqliteStore({ dataDir });
+    const slow = Object.assign(Object.create(real) as SqliteStore, {
+      appendLogs: async (events: Parameters<SqliteStore['appendLogs']>[0]) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return real.appendLogs(events);
+      },
+    });
+    srv = await startTestServer({ max_queue_events: 5, data_dir: dataDir }, slow);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        post(srv!.url, JSON.stringify({ message: `bp-${i}` })).then(async (r) => ({
+          i,
+          status: r.status,
+          retry: r.headers.get('retry-after'),
+          body: await r.json(),
+        })),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 202);
+    const refused = results.filter((r) => r.status === 503);
+    expect(accepted.length + refused.length).toBe(200);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]!.retry).toBe('1');
+    expect(refused[0]!.body.errors[0].detail).toMatch(/retry later/);
+    const page = await srv.store.readLogs({ from: 0, to: Date.now() + 1e7, sort: 'asc', limit: 1000 });
+    expect(page.logs.map((l) => l.message).sort()).toEqual(accepted.map((r) => `bp-${r.i}`).sort());
+  });
+
+  it('the writer commits concurrent submissions in one group and resolves each with its own results', async () => {
+    const store = new SqliteStore({ dataDir: tempDir() });
+    const metrics = createMetrics();
+    const writer = new LogWriter(store, metrics, 1000);
+    const results = await Promise.all([
+      writer.submit([makeLog({ dedup_key: 'a' }), makeLog({ dedup_key: 'b' })]),
+      writer.submit([makeLog({ dedup_key: 'a' })]),
+      writer.submit([makeLog()]),
+    ]);
+    expect(results).toEqual([[true, true], [false], [true]]);
+    const batches = (
+      await metrics.registry.getSingleMetric('flowwatch_store_commit_logs')!.get()
+    ).values.find((v) => v.metricName === 'flowwatch_store_commit_logs_count');
+    expect(batches?.value).toBe(1);
+    await store.close();
+  });
+});
+
+describe('a full database', () => {
+  it('answers 507 once max_db_size_mb is reached, keeps earlier logs and keeps serving reads', async () => {
+    srv = await startTestServer({ max_db_size_mb: 2 });
+    expect((await post(srv.url, JSON.stringify({ message: 'before-full' }))).status).toBe(202);
+    const chunk = JSON.stringify(
+      Array.from({ length: 20 }, (_, i) => ({ message: `${i}${'z'.repeat(20_000)}` })),
+    );
+    let status = 202;
+    let answer: any;
+    for (let i = 0; i < 50 && status === 202; i++) {
+      const res = await post(srv.url, chunk);
+      status = res.status;
+      answer = await res.json();
+      if (status !== 202) expect(res.headers.get('retry-after')).toBe('60');
+    }
+    expect(status).toBe(507);
+    expect(answer.errors[0]).toMatchObject({ status: '507', title: 'Insufficient Storage' });
+    expect(answer.errors[0].detail).toMatch(/max_db_size_mb/);
+    const page = await srv.store.readLogs({ from: 0, to: Date.now() + 1e7, sort: 'asc', limit: 1 });
+    expect(page.logs[0]!.message).toBe('before-full');
+    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    const integrity = (srv.store as SqliteStore).db.pragma('integrity_check', { simple: true });
+    expect(integrity).toBe('ok');
+  });
+});
+
+describe('retention', () => {
+  it('deletes only logs older than the cutoff, in batches, while writes continue', async () => {
+    const store = new SqliteStore({ dataDir: tempDir() });
+    const now = Date.now();
+    const old = Array.from({ length: 5000 }, (_, i) =>
+      makeLog({ timestamp: now - 91 * 86_400_000 + i, message: `old${i}` }),
+    );
+    await store.appendLogs(old);
+    await store.appendLogs([makeLog({ timestamp: now - 89 * 86_400_000, message: 'recent' })]);
+    const deleting = runRetention(store, now - 90 * 86_400_000);
+    // Writes interleave with the batches of the running pass.
+    await store.appendLogs([makeLog({ timestamp: now, message: 'during' })]);
+    expect(await deleting).toBe(5000);
+    const left = await store.readLogs({ from: 0, to: now + 1, sort: 'asc', limit: 10 });
+    expect(left.logs.map((l) => l.message)).toEqual(['recent', 'during']);
+    await store.close();
+  });
+});
