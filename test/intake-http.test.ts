@@ -13,7 +13,7 @@ afterAll(async () => {
   await srv.close();
 });
 
-const post = (path: string, body: BodyInit | undefined, headers: Record<string, string> = {}) =>
+const post = (path: string, body: string | Buffer | undefined, headers: Record<string, string> = {}) =>
   fetch(`${srv.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'dd-api-key': API_KEY, ...headers },
@@ -40,17 +40,17 @@ async function findByExecution(id: string) {
 
 describe('auth', () => {
   it('answers 401 for a missing or empty key and 403 for a wrong one, in Datadog error shape', async () => {
-    for (const headers of [{ 'dd-api-key': '' }, {}]) {
+    for (const headers of [{ 'dd-api-key': '' }, {}] as Record<string, string>[]) {
       const res = await fetch(`${srv.url}/api/v2/logs`, { method: 'POST', headers, body: '{"message":"x"}' });
       expect(res.status).toBe(401);
-      const body = await res.json();
+      const body: any = await res.json();
       expect(body).toEqual({
         errors: [{ status: '401', title: 'Unauthorized', detail: expect.stringMatching(/missing API key/) }],
       });
     }
     const bad = await post('/api/v2/logs', '{"message":"x"}', { 'dd-api-key': 'wrong' });
     expect(bad.status).toBe(403);
-    expect((await bad.json()).errors[0]).toMatchObject({ status: '403', title: 'Forbidden' });
+    expect(((await bad.json()) as any).errors[0]).toMatchObject({ status: '403', title: 'Forbidden' });
   });
 
   it('accepts the key as the dd-api-key query parameter and in the legacy /v1/input/KEY path', async () => {
@@ -257,7 +257,7 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
   ])('%s → %i', async (_name, body, status, detail) => {
     const res = await post('/api/v2/logs', body);
     expect(res.status).toBe(status);
-    expect((await res.json()).errors[0].detail).toMatch(detail);
+    expect(((await res.json()) as any).errors[0].detail).toMatch(detail);
   });
 
   it('refuses invalid UTF-8 with 400', async () => {
@@ -266,13 +266,13 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
       Buffer.from([0x7b, 0x22, 0x6d, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
     );
     expect(res.status).toBe(400);
-    expect((await res.json()).errors[0].detail).toMatch(/UTF-8/);
+    expect(((await res.json()) as any).errors[0].detail).toMatch(/UTF-8/);
   });
 
   it('refuses unknown content types and encodings with 415', async () => {
     const ct = await post('/api/v2/logs', '<xml/>', { 'content-type': 'application/xml' });
     expect(ct.status).toBe(415);
-    expect((await ct.json()).errors[0].detail).toMatch(/application\/xml/);
+    expect(((await ct.json()) as any).errors[0].detail).toMatch(/application\/xml/);
     const enc = await post('/api/v2/logs', '{}', { 'content-encoding': 'br' });
     expect(enc.status).toBe(415);
   });
@@ -288,7 +288,7 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
     const before = process.memoryUsage().rss;
     const res = await post('/api/v2/logs', bomb, { 'content-encoding': 'gzip' });
     expect(res.status).toBe(413);
-    expect((await res.json()).errors[0].detail).toMatch(/5242880 bytes/);
+    expect(((await res.json()) as any).errors[0].detail).toMatch(/5242880 bytes/);
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
   });
 
@@ -298,7 +298,7 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
     const many = JSON.stringify(Array.from({ length: 1001 }, (_, i) => ({ message: `m${i}` })));
     const res = await post('/api/v2/logs', many);
     expect(res.status).toBe(413);
-    expect((await res.json()).errors[0].detail).toMatch(/1001 entries/);
+    expect(((await res.json()) as any).errors[0].detail).toMatch(/1001 entries/);
   });
 
   it('truncates a single log over 1 MB but accepts the request', async () => {
@@ -334,7 +334,7 @@ describe('hostile and malformed input: precise 4xx, earlier data intact, server 
   it('answers 404 in Datadog shape for unknown paths', async () => {
     const res = await fetch(`${srv.url}/api/v2/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).errors[0]).toMatch(/Not found/);
+    expect(((await res.json()) as any).errors[0]).toMatch(/Not found/);
   });
 });
 
@@ -373,7 +373,7 @@ describe('search API paging and errors', () => {
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).errors[0]).toMatch(detail);
+    expect(((await res.json()) as any).errors[0]).toMatch(detail);
   });
 });
 
