@@ -48,7 +48,7 @@ describe('backpressure', () => {
     expect(accepted.length + refused.length).toBe(200);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused[0]!.retry).toBe('1');
-    expect(refused[0]!.body.errors[0].detail).toMatch(/retry later/);
+    expect((refused[0]!.body as any).errors[0].detail).toMatch(/retry later/);
     const page = await srv.store.readLogs({ from: 0, to: Date.now() + 1e7, sort: 'asc', limit: 1000 });
     expect(page.logs.map((l) => l.message).sort()).toEqual(accepted.map((r) => `bp-${r.i}`).sort());
   });
@@ -65,7 +65,7 @@ describe('backpressure', () => {
     expect(results).toEqual([[true, true], [false], [true]]);
     const batches = (
       await metrics.registry.getSingleMetric('flowwatch_store_commit_logs')!.get()
-    ).values.find((v) => v.metricName === 'flowwatch_store_commit_logs_count');
+    ).values.find((v) => (v as { metricName?: string }).metricName === 'flowwatch_store_commit_logs_count');
     expect(batches?.value).toBe(1);
     await store.close();
   });
