@@ -87,7 +87,103 @@ function embeddedObject(message: unknown): Record<string, Json> | undefined {
   }
 }
 
-/** Turns one received item into a LogEvent, or undefined when policy drops it. */
+/** Splits an item into attributes and message, merging an embedded (ELS) JSON event. */
+function unpack(item: Record<string, Json>): {
+  attrs: Record<string, Json>;
+  message: string;
+  raw: string | null;
+} {
+  const attrs: Record<string, Json> = {};
+  for (const [k, v] of Object.entries(item)) if (!INTAKE_KEYS.has(k)) attrs[k] = v;
+  const embedded = embeddedObject(item.message);
+  if (!embedded) {
+    const m = item.message;
+    return {
+      attrs,
+      message: m === undefined || m === null ? '' : typeof m === 'string' ? m : safeStringify(m),
+      raw: null,
+    };
+  }
+  // Keys of the embedded event win over other top-level extras; the intake keys (ddsource, ddtags,
+  // hostname, service) are read from the top level first (officialFields), so they win over embedded ones.
+  const merged = { ...attrs, ...embedded };
+  const raw = typeof item.message === 'string' ? item.message : safeStringify(item.message);
+  for (const k of MESSAGE_ATTRS) {
+    const m = merged[k];
+    if (typeof m !== 'string') continue;
+    if (k === 'message') delete merged.message;
+    return { attrs: merged, message: m, raw };
+  }
+  return { attrs: merged, message: '', raw };
+}
+
+function firstOf<T>(
+  attrs: Record<string, Json>,
+  paths: string[],
+  read: (v: Json | undefined) => T | undefined,
+): T | undefined {
+  for (const p of paths) {
+    const v = read(getPath(attrs, p));
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Datadog's preprocessing of the reserved fields (docs/intake.md has the table). */
+function officialFields(item: Record<string, Json>, attrs: Record<string, Json>, d: RequestDefaults) {
+  return {
+    source: asString(item.ddsource) ?? asString(attrs.ddsource) ?? asString(d.ddsource) ?? null,
+    host:
+      asString(item.hostname) ??
+      firstOf(attrs, ['host', 'hostname', 'syslog.hostname'], asString) ??
+      asString(d.host) ??
+      null,
+    service:
+      asString(item.service) ??
+      firstOf(attrs, ['service', 'syslog.appname'], asString) ??
+      asString(d.service) ??
+      null,
+    status: firstOf(attrs, [...STATUS_ATTRS, 'syslog.severity'], statusFromValue) ?? ('info' as Status),
+    trace_id: firstOf(attrs, ['dd.trace_id', 'contextMap.dd.trace_id'], asString) ?? null,
+  };
+}
+
+/** The official date, applying the out-of-window policy; undefined when the log is to be dropped. */
+function officialDate(
+  attrs: Record<string, Json>,
+  ctx: NormalizeContext,
+  flags: Record<string, Json>,
+  notes: NormalizeNotes,
+) {
+  const t = firstOf(attrs, [...DATE_ATTRS, 'syslog.timestamp'], (v) => parseDate(v, ctx.now));
+  if (t === undefined) return ctx.now;
+  if (t >= ctx.now - PAST_MS && t <= ctx.now + FUTURE_MS) return t;
+  notes.outOfWindow = t < ctx.now ? 'past' : 'future';
+  if (ctx.outOfWindow === 'drop') {
+    notes.dropped = true;
+    return undefined;
+  }
+  flags.out_of_window = notes.outOfWindow;
+  flags.original_date = new Date(t).toISOString();
+  return ctx.now;
+}
+
+/** Truncates the message of a log over 1 MB (UTF-8 safe) and flags it. */
+function enforceSize(
+  message: string,
+  attrs: Record<string, Json>,
+  flags: Record<string, Json>,
+  notes: NormalizeNotes,
+): string {
+  const msgBytes = Buffer.byteLength(message);
+  const size = msgBytes + Buffer.byteLength(JSON.stringify(attrs));
+  if (size <= LIMITS.maxLogBytes) return message;
+  notes.truncated = true;
+  flags.truncated = true;
+  return truncateUtf8(message, Math.max(0, LIMITS.maxLogBytes - (size - msgBytes)));
+}
+
+/** Turns one received item into a LogEvent, or no event when policy drops it. */
 export function normalize(
   input: unknown,
   defaults: RequestDefaults,
@@ -102,109 +198,37 @@ export function normalize(
     input !== null && typeof input === 'object' && !Array.isArray(input)
       ? (input as Record<string, Json>)
       : { message: typeof input === 'string' ? input : safeStringify(input) };
-
-  let attrs: Record<string, Json> = {};
-  for (const [k, v] of Object.entries(item)) if (!INTAKE_KEYS.has(k)) attrs[k] = v;
-
-  let raw: string | null = null;
-  let message = '';
-  const embedded = embeddedObject(item.message);
-  if (embedded) {
-    // Keys of the embedded event win over other top-level extras; the intake keys (ddsource, ddtags,
-    // hostname, service) are read from the top level first below, so they win over the embedded ones.
-    raw = typeof item.message === 'string' ? item.message : safeStringify(item.message);
-    attrs = { ...attrs, ...embedded };
-    for (const k of MESSAGE_ATTRS) {
-      const m = attrs[k];
-      if (typeof m === 'string') {
-        message = m;
-        if (k === 'message') delete attrs.message;
-        break;
-      }
-    }
-  } else if (item.message !== undefined && item.message !== null) {
-    message = typeof item.message === 'string' ? item.message : safeStringify(item.message);
-  }
-
-  const source = asString(item.ddsource) ?? asString(attrs.ddsource) ?? asString(defaults.ddsource) ?? null;
-  const host =
-    asString(item.hostname) ??
-    asString(attrs.host) ??
-    asString(attrs.hostname) ??
-    asString(getPath(attrs, 'syslog.hostname')) ??
-    asString(defaults.host) ??
-    null;
-  const service =
-    asString(item.service) ??
-    asString(attrs.service) ??
-    asString(getPath(attrs, 'syslog.appname')) ??
-    asString(defaults.service) ??
-    null;
-
-  let status: Status | undefined;
-  for (const k of [...STATUS_ATTRS, 'syslog.severity']) {
-    status = statusFromValue(getPath(attrs, k));
-    if (status) break;
-  }
-
-  let timestamp: number | undefined;
-  for (const k of [...DATE_ATTRS, 'syslog.timestamp']) {
-    timestamp = parseDate(getPath(attrs, k), ctx.now);
-    if (timestamp !== undefined) break;
-  }
+  const { attrs, raw: embeddedRaw, message: unpacked } = unpack(item);
   const flags: Record<string, Json> = {};
-  if (timestamp !== undefined && (timestamp < ctx.now - PAST_MS || timestamp > ctx.now + FUTURE_MS)) {
-    notes.outOfWindow = timestamp < ctx.now ? 'past' : 'future';
-    if (ctx.outOfWindow === 'drop') {
-      notes.dropped = true;
-      return { notes };
-    }
-    flags.out_of_window = notes.outOfWindow;
-    flags.original_date = new Date(timestamp).toISOString();
-    timestamp = ctx.now;
-  }
-
-  const trace_id =
-    asString(getPath(attrs, 'dd.trace_id')) ?? asString(getPath(attrs, 'contextMap.dd.trace_id')) ?? null;
+  const timestamp = officialDate(attrs, ctx, flags, notes);
+  if (timestamp === undefined) return { notes };
+  const official = officialFields(item, attrs, defaults);
   const tags = limitTags([...parseTags(defaults.ddtags), ...parseTags(item.ddtags)], notes.trimmed);
 
   const els = isElsEvent(attrs);
-  if (els && message === '') message = elsMessage(attrs);
-  const dedup_key = els ? elsDedupKey(attrs) : null;
-
-  const limited = limitAttributes(attrs, notes.trimmed);
+  let message = els && unpacked === '' ? elsMessage(attrs) : unpacked;
+  const attributes = limitAttributes(attrs, notes.trimmed);
+  let raw = embeddedRaw;
   const t = notes.trimmed;
   if (t.attributes + t.keys + t.depth > 0) {
     flags.trimmed = { attributes: t.attributes, keys: t.keys, depth: t.depth };
-    raw ??= truncateUtf8(safeStringify(item), LIMITS.maxLogBytes);
+    raw ??= safeStringify(item);
   }
   if (t.tags > 0) flags.trimmed_tags = t.tags;
-
-  if (ctx.checkSize) {
-    const size = Buffer.byteLength(message) + Buffer.byteLength(JSON.stringify(limited));
-    if (size > LIMITS.maxLogBytes) {
-      message = truncateUtf8(message, Math.max(0, LIMITS.maxLogBytes - (size - Buffer.byteLength(message))));
-      notes.truncated = true;
-      flags.truncated = true;
-      if (raw !== null) raw = truncateUtf8(raw, LIMITS.maxLogBytes);
-    }
-  }
-  if (Object.keys(flags).length > 0) limited._flowwatch = flags;
+  if (ctx.checkSize) message = enforceSize(message, attributes, flags, notes);
+  if (raw !== null) raw = truncateUtf8(raw, LIMITS.maxLogBytes);
+  if (Object.keys(flags).length > 0) attributes._flowwatch = flags;
 
   return {
     event: {
-      timestamp: timestamp ?? ctx.now,
+      timestamp,
       received_at: ctx.now,
-      status: status ?? 'info',
-      service,
-      source,
-      host,
+      ...official,
       message,
       tags,
-      trace_id,
-      attributes: limited,
+      attributes,
       raw,
-      dedup_key,
+      dedup_key: els ? elsDedupKey(attrs) : null,
     },
     notes,
   };
