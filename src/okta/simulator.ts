@@ -1,5 +1,7 @@
 // Deterministic generator of realistic Okta Workflows Execution Log Streaming traffic: pure, no I/O, the
 // clock passed in. `flowwatch simulate` posts what it yields; tests use it as a source of realistic events.
+import { ADDRESS, errorsFor, FIRST, KINDS, type Kind, LAST, ORGS } from './sim-catalog.ts';
+import { Rng } from './sim-random.ts';
 
 /** One ELS event with the fields and types of test/fixtures/els (optional keys are omitted, never null). */
 export interface ElsEvent {
@@ -45,122 +47,6 @@ export interface SimOptions {
 /** Fraction of events that Okta redelivers (an exact copy, later). */
 export const REDELIVERY_RATIO = 0.005;
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-// sfc32 seeded through splitmix32: small, fast, and the same sequence on every platform.
-class Rng {
-  private s: [number, number, number, number];
-  constructor(seed: number) {
-    const t = Math.trunc(seed);
-    let x = ((t >>> 0) ^ Math.imul(Math.floor(t / 4294967296) >>> 0, 0x9e3779b9)) >>> 0;
-    const mix = (): number => {
-      x = (x + 0x9e3779b9) | 0;
-      let z = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s = [mix(), mix(), mix(), mix()];
-    for (let i = 0; i < 12; i++) this.float();
-  }
-  float(): number {
-    let [a, b, c, d] = this.s;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = ((c << 21) | (c >>> 11)) + t;
-    this.s = [a, b, c | 0, d];
-    return (t >>> 0) / 4294967296;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.float() * (hi - lo + 1));
-  }
-  chance(p: number): boolean {
-    return this.float() < p;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.float() * xs.length)]!;
-  }
-  exp(mean: number): number {
-    return -Math.log(1 - this.float()) * mean;
-  }
-  lognormal(median: number, sigma: number): number {
-    const n = Math.sqrt(-2 * Math.log(1 - this.float())) * Math.cos(2 * Math.PI * this.float());
-    return median * Math.exp(sigma * n);
-  }
-  poisson(mean: number): number {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    for (let p = this.float(); p > limit; p *= this.float()) k++;
-    return k;
-  }
-  hex(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += '0123456789abcdef'[this.int(0, 15)];
-    return s;
-  }
-  uuid(): string {
-    const h = this.hex(32);
-    const variant = '89ab'[this.int(0, 3)];
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20)}`;
-  }
-  ulid(ms: number): string {
-    let time = '';
-    for (let t = Math.max(0, Math.floor(ms)), i = 0; i < 10; i++, t = Math.floor(t / 32)) {
-      time = CROCKFORD[t % 32] + time;
-    }
-    let rand = '';
-    for (let i = 0; i < 16; i++) rand += CROCKFORD[this.int(0, 31)];
-    return time + rand;
-  }
-}
-
-// "name|folder path|connector" for each kind of flow; names repeat with a suffix when more are needed.
-const SCHEDULED = [
-  'Sync Workday Users|Lifecycle|Workday',
-  'Disable Inactive Accounts|Security|Okta',
-  'Nightly Group Membership Report|Reporting|Okta',
-  'Reclaim Unused Microsoft 365 Licenses|Offboarding|Office 365',
-  'Sync BambooHR Contractors|Lifecycle/Contractors|BambooHR',
-  'Export Admin Roles to Google Sheets|Reporting|Google Sheets',
-  'Expire Temporary Access Grants|Access Requests|Okta',
-  'Rotate Service Account Passwords|Security|Okta',
-];
-const EVENT_DRIVEN = [
-  'Deprovision Terminated Users|Offboarding|Okta',
-  'Onboard New Hire|Onboarding|Okta',
-  'Provision Slack Account|Onboarding|Slack',
-  'Handle Access Request|Access Requests|ServiceNow',
-  'Notify Manager on Role Change|Lifecycle|Slack',
-  'Reset MFA on Help Desk Request|Security|Okta',
-  'Assign Google Workspace License|Onboarding|Google Workspace',
-  'Transfer Drive Ownership on Offboard|Offboarding|Google Workspace',
-  'Open Jira Ticket on Suspicious Login|Security|Jira',
-  'Update Salesforce Profile|Lifecycle|Salesforce',
-  'Bulk Import Contractors|Lifecycle/Contractors|Okta',
-  'Add User to Zoom|Onboarding|Zoom',
-];
-const HELPERS = [
-  'Helper - Lookup Manager|Helpers|Okta',
-  'Helper - Send Slack Message|Helpers/Notifications|Slack',
-  'Helper - Process Workday Worker|Helpers|Workday',
-  'Helper - Create ServiceNow Ticket|Helpers|ServiceNow',
-  'Helper - Write Audit Row|Helpers|Okta',
-  'Helper - Send Email Notification|Helpers/Notifications|Office 365',
-  'Helper - Remove App Assignments|Helpers|Okta',
-];
-const ORGS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'wayne', 'cyberdyne', 'tyrell'];
-const FIRST = ['jessie', 'sam', 'alex', 'maria', 'wei', 'priya', 'omar', 'lena', 'diego', 'aiko'];
-const LAST = ['doe', 'smith', 'garcia', 'chen', 'patel', 'haddad', 'novak', 'kim'];
-const ADDRESS = 'root:kernel:object:0.0.1:construct';
-
-type Kind = 'scheduled' | 'event' | 'helper';
-// Typical median duration (ms) and step count ranges per kind of flow.
-const KINDS: Record<Kind, { names: string[]; ms: [number, number]; steps: [number, number] }> = {
-  scheduled: { names: SCHEDULED, ms: [2000, 30000], steps: [10, 80] },
-  event: { names: EVENT_DRIVEN, ms: [300, 5000], steps: [4, 30] },
-  helper: { names: HELPERS, ms: [100, 2000], steps: [2, 15] },
-};
 interface Folder {
   id: string;
   path: string;
@@ -191,20 +77,6 @@ interface Exec {
   user?: User;
 }
 type Item = { at: number; seq: number } & ({ event: ElsEvent } | { arrival: Flow });
-
-function errorsFor(app: string, rng: Rng): [string, string] {
-  const r = rng.float();
-  if (r < 0.3) return ['HTTPError', `${app}: 503 Service Unavailable`];
-  if (r < 0.55) return ['HTTPError', 'Okta: 429 Too Many Requests'];
-  if (r < 0.62) return ['HTTPError', `${app}: 401 Unauthorized`];
-  if (r < 0.7) return ['HTTPError', `${app}: 404 Not Found`];
-  if (r < 0.77) return ['HTTPError', `${app}: 500 Internal Server Error`];
-  if (r < 0.88) return ['TimeoutError', `${app}: request timed out after 60000 ms`];
-  return [
-    'ValidationError',
-    rng.pick(['Missing required field: email', 'Invalid value for managerId: expected text']),
-  ];
-}
 
 /** Simulated Okta org whose flows run on schedules, in bursts and through helper flows; pull events in time order. */
 export class ElsSimulator {
