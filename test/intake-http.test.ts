@@ -394,3 +394,14 @@ describe('metrics and health', () => {
     expect(await res.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
   });
 });
+
+describe('home page', () => {
+  it('serves an HTML page at / with the intake URL to give Okta', async () => {
+    const res = await fetch(`${srv.url}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toContain(`${srv.url}/api/v2/logs`);
+    expect(html).toContain('DD-API-KEY');
+  });
+});

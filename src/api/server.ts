@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { Store } from '../store/store.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { registerHome } from './home.ts';
 import { registerLogsSearch } from './logs-search.ts';
 
 /** Everything the HTTP layer needs. */
@@ -106,6 +107,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }),
   );
   registerHealth(app, deps);
+  registerHome(app, deps);
   registerLogsSearch(app, deps);
   return app;
 }
