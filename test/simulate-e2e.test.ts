@@ -25,7 +25,12 @@ describe('flowwatch simulate → flowwatch serve', () => {
     });
     expect(summary.failed).toBe(0);
     expect(summary.accepted).toBe(summary.sent);
-    const page = await srv.store.readLogs({ from: 0, to: Date.now() + 3_600_000, sort: 'asc', limit: 10_000 });
+    const page = await srv.store.readLogs({
+      from: 0,
+      to: Date.now() + 3_600_000,
+      sort: 'asc',
+      limit: 10_000,
+    });
     const logs = page.logs;
     // Redelivered copies are acknowledged but stored once.
     expect(logs.length).toBe(summary.sent - summary.duplicatesSent);
@@ -38,12 +43,17 @@ describe('flowwatch simulate → flowwatch serve', () => {
       expect(l.attributes._flowwatch).toBeUndefined();
     }
     const byType = new Map<string, number>();
-    for (const l of logs) byType.set(String(l.attributes.event_type), (byType.get(String(l.attributes.event_type)) ?? 0) + 1);
+    for (const l of logs)
+      byType.set(String(l.attributes.event_type), (byType.get(String(l.attributes.event_type)) ?? 0) + 1);
     expect(byType.get('FLOW_START')).toBeGreaterThan(0);
     expect(byType.get('FLOW_FAIL')).toBeGreaterThan(0);
     // Child executions point at a stored root execution.
-    const starts = new Set(logs.filter((l) => l.attributes.event_type === 'FLOW_START').map((l) => l.attributes.execution_id));
-    const children = logs.filter((l) => l.attributes.parent_execution_id && l.attributes.event_type === 'FLOW_START');
+    const starts = new Set(
+      logs.filter((l) => l.attributes.event_type === 'FLOW_START').map((l) => l.attributes.execution_id),
+    );
+    const children = logs.filter(
+      (l) => l.attributes.parent_execution_id && l.attributes.event_type === 'FLOW_START',
+    );
     for (const c of children) expect(starts.has(c.attributes.root_execution_id)).toBe(true);
   }, 30_000);
 });

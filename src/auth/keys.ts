@@ -21,7 +21,15 @@ export function hashKey(key: string): string {
 
 /** Builds the stored record of a key; the secret itself is not kept. */
 export function keyRecord(kind: KeyKind, name: string, key: string, now: number): KeyRecord {
-  return { id: randomUUID(), kind, name, hash: hashKey(key), hint: key.slice(-4), created_at: now, revoked_at: null };
+  return {
+    id: randomUUID(),
+    kind,
+    name,
+    hash: hashKey(key),
+    hint: key.slice(-4),
+    created_at: now,
+    revoked_at: null,
+  };
 }
 
 /** The in-memory set of active keys used on every request. */
@@ -33,7 +41,8 @@ export class Keyring {
   /** Reloads the keys from the store. */
   async reload(): Promise<void> {
     const next = new Map<string, KeyRecord>();
-    for (const k of await this.store.listKeys()) if (k.revoked_at === null) next.set(`${k.kind}:${k.hash}`, k);
+    for (const k of await this.store.listKeys())
+      if (k.revoked_at === null) next.set(`${k.kind}:${k.hash}`, k);
     this.active = next;
   }
 
@@ -69,7 +78,11 @@ export interface BootstrapResult {
  * Honours FLOWWATCH_API_KEY / FLOWWATCH_APP_KEY (stored as hashes on first sight) and, when a kind has no
  * active key at all, generates one. A bootstrap key revoked with `flowwatch keys revoke` stays revoked.
  */
-export async function bootstrapKeys(store: Store, env: NodeJS.ProcessEnv, now: number): Promise<BootstrapResult> {
+export async function bootstrapKeys(
+  store: Store,
+  env: NodeJS.ProcessEnv,
+  now: number,
+): Promise<BootstrapResult> {
   const result: BootstrapResult = { generated: {}, warnings: [] };
   const existing = await store.listKeys();
   for (const [kind, name] of [
@@ -85,7 +98,9 @@ export async function bootstrapKeys(store: Store, env: NodeJS.ProcessEnv, now: n
       await store.insertKey(rec);
       existing.push(rec);
     } else if (found.revoked_at !== null) {
-      result.warnings.push(`${name} was revoked (key ${found.id}); it is not accepted. Set a new value or create a key.`);
+      result.warnings.push(
+        `${name} was revoked (key ${found.id}); it is not accepted. Set a new value or create a key.`,
+      );
     }
   }
   for (const kind of ['api', 'app'] as const) {

@@ -3,7 +3,15 @@
 /** A log as the search API returns it. */
 export interface ApiLog {
   id: string;
-  attributes: { timestamp: string; status: string; service?: string; host?: string; message: string; tags: string[]; attributes: Record<string, unknown> };
+  attributes: {
+    timestamp: string;
+    status: string;
+    service?: string;
+    host?: string;
+    message: string;
+    tags: string[];
+    attributes: Record<string, unknown>;
+  };
 }
 
 /** `2026-11-27T03:02:11.120Z ERROR  okta  Flow failed: …` */

@@ -15,14 +15,19 @@ export function registerKeys(program: Command): void {
     .option('--name <name>', 'a name to recognise the key by', 'unnamed')
     .option('--json', 'print the result as JSON')
     .action(async (o: { kind: string; name: string; json?: boolean; dataDir?: string; config?: string }) => {
-      if (o.kind !== 'api' && o.kind !== 'app') throw new Error(`--kind must be "api" or "app", got "${o.kind}"`);
+      if (o.kind !== 'api' && o.kind !== 'app')
+        throw new Error(`--kind must be "api" or "app", got "${o.kind}"`);
       const store = await openStore(settingsFrom(o));
       try {
         const key = generateKey(o.kind);
         const rec = keyRecord(o.kind, o.name, key, Date.now());
         await store.insertKey(rec);
-        if (o.json) process.stdout.write(`${JSON.stringify({ id: rec.id, kind: rec.kind, name: rec.name, key })}\n`);
-        else process.stdout.write(`Created ${o.kind} key "${o.name}" (id ${rec.id}). It is shown only once:\n${key}\n`);
+        if (o.json)
+          process.stdout.write(`${JSON.stringify({ id: rec.id, kind: rec.kind, name: rec.name, key })}\n`);
+        else
+          process.stdout.write(
+            `Created ${o.kind} key "${o.name}" (id ${rec.id}). It is shown only once:\n${key}\n`,
+          );
       } finally {
         await store.close();
       }
@@ -39,7 +44,8 @@ export function registerKeys(program: Command): void {
           process.stdout.write(`${JSON.stringify(list)}\n`);
           return;
         }
-        if (list.length === 0) process.stdout.write('No keys yet: start the server once or run `flowwatch keys create`.\n');
+        if (list.length === 0)
+          process.stdout.write('No keys yet: start the server once or run `flowwatch keys create`.\n');
         for (const k of list) {
           const state = k.revoked_at ? `revoked ${new Date(k.revoked_at).toISOString()}` : 'active';
           process.stdout.write(

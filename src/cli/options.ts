@@ -17,7 +17,11 @@ export function settingsFrom(opts: { dataDir?: string; config?: string }): Setti
 /** Adds the options that locate a running server and its keys. */
 export function withClientOptions(cmd: Command): Command {
   return cmd
-    .option('--url <url>', 'Flowwatch base URL (env FLOWWATCH_URL)', process.env.FLOWWATCH_URL ?? 'http://127.0.0.1:8080')
+    .option(
+      '--url <url>',
+      'Flowwatch base URL (env FLOWWATCH_URL)',
+      process.env.FLOWWATCH_URL ?? 'http://127.0.0.1:8080',
+    )
     .option('--api-key <key>', 'API key (env FLOWWATCH_API_KEY)')
     .option('--app-key <key>', 'application key (env FLOWWATCH_APP_KEY)');
 }
@@ -31,7 +35,9 @@ export async function apiRequest(
   const apiKey = opts.apiKey ?? process.env.FLOWWATCH_API_KEY;
   const appKey = opts.appKey ?? process.env.FLOWWATCH_APP_KEY;
   if (!apiKey || !appKey) {
-    throw new Error('this command needs an API key and an application key: pass --api-key and --app-key, or set FLOWWATCH_API_KEY and FLOWWATCH_APP_KEY');
+    throw new Error(
+      'this command needs an API key and an application key: pass --api-key and --app-key, or set FLOWWATCH_API_KEY and FLOWWATCH_APP_KEY',
+    );
   }
   const url = new URL(path, opts.url);
   let res: Response;
@@ -43,7 +49,9 @@ export async function apiRequest(
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new Error(`cannot reach Flowwatch at ${opts.url} (${(err as Error).message}): is \`flowwatch serve\` running? Set --url otherwise`);
+    throw new Error(
+      `cannot reach Flowwatch at ${opts.url} (${(err as Error).message}): is \`flowwatch serve\` running? Set --url otherwise`,
+    );
   }
   const text = await res.text();
   let body: unknown;
@@ -54,8 +62,13 @@ export async function apiRequest(
   }
   if (!res.ok) {
     const errors = (body as { errors?: unknown[] }).errors;
-    const detail = Array.isArray(errors) ? errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ') : text;
-    const hint = res.status === 401 || res.status === 403 ? ' (check --api-key/--app-key, or create keys with `flowwatch keys create`)' : '';
+    const detail = Array.isArray(errors)
+      ? errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ')
+      : text;
+    const hint =
+      res.status === 401 || res.status === 403
+        ? ' (check --api-key/--app-key, or create keys with `flowwatch keys create`)'
+        : '';
     throw new Error(`${res.status} from ${url.pathname}: ${detail}${hint}`);
   }
   return body;

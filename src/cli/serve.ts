@@ -6,7 +6,10 @@ import { startServer } from '../main.ts';
 /** Prints generated keys once, on first start; only their hashes are stored. */
 function printGenerated(generated: { api?: string; app?: string }): void {
   if (!generated.api && !generated.app) return;
-  const lines = ['', 'Flowwatch generated keys on first start. They are shown only this once; store them now.'];
+  const lines = [
+    '',
+    'Flowwatch generated keys on first start. They are shown only this once; store them now.',
+  ];
   if (generated.api) lines.push(`  API key (intake, DD-API-KEY):            ${generated.api}`);
   if (generated.app) lines.push(`  Application key (DD-APPLICATION-KEY):    ${generated.app}`);
   lines.push('Create more with `flowwatch keys create`, or set FLOWWATCH_API_KEY / FLOWWATCH_APP_KEY.', '');
@@ -42,7 +45,9 @@ export function registerServe(program: Command): void {
       const running = await startServer(settings);
       printGenerated(running.bootstrap.generated);
       const stop = (signal: string) => {
-        process.stderr.write(`flowwatch: ${signal} received, finishing in-flight requests and closing the store\n`);
+        process.stderr.write(
+          `flowwatch: ${signal} received, finishing in-flight requests and closing the store\n`,
+        );
         running.close().then(
           () => process.exit(0),
           (err: unknown) => {

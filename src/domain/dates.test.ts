@@ -15,7 +15,10 @@ describe('parseDate', () => {
   ] as const)('%j', (v, t) => {
     expect(parseDate(v, NOW)).toBe(t);
   });
-  it.each([['hello'], [''], [-5], [Number.NaN], [null], [{}], ['2026-13-45T99:00:00Z']])('%j is not a date', (v) => {
-    expect(parseDate(v, NOW)).toBeUndefined();
-  });
+  it.each([['hello'], [''], [-5], [Number.NaN], [null], [{}], ['2026-13-45T99:00:00Z']])(
+    '%j is not a date',
+    (v) => {
+      expect(parseDate(v, NOW)).toBeUndefined();
+    },
+  );
 });

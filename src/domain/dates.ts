@@ -23,7 +23,8 @@ export function parseDate(value: unknown, now: number): number | undefined {
     const year = new Date(now).getUTCFullYear();
     let t = Date.UTC(year, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
     // RFC 3164 has no year: a date far in the future belongs to last year.
-    if (t - now > 30 * 86_400_000) t = Date.UTC(year - 1, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
+    if (t - now > 30 * 86_400_000)
+      t = Date.UTC(year - 1, month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
     return t;
   }
   // ISO 8601 (and RFC 2822, which Date also reads); require a digit-led year to avoid reading words as dates.

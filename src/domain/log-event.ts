@@ -1,7 +1,17 @@
 // Shared log types: what intake produces, the store keeps and search returns.
 
 /** Canonical stored statuses (Datadog's set; `warn` and `emergency` are stored, aliases resolved by search). */
-export const STATUSES = ['emergency', 'alert', 'critical', 'error', 'warn', 'notice', 'info', 'debug', 'ok'] as const;
+export const STATUSES = [
+  'emergency',
+  'alert',
+  'critical',
+  'error',
+  'warn',
+  'notice',
+  'info',
+  'debug',
+  'ok',
+] as const;
 /** One of the canonical statuses. */
 export type Status = (typeof STATUSES)[number];
 

@@ -23,7 +23,11 @@ export function makeLog(over: Partial<LogEvent> = {}): LogEvent {
 }
 
 /** Runs the shared suite against a store factory; `full` (optional) returns a store that has no room left. */
-export function storeConformance(name: string, open: () => Promise<Store>, opts: { fullStore?: () => Promise<Store> } = {}): void {
+export function storeConformance(
+  name: string,
+  open: () => Promise<Store>,
+  opts: { fullStore?: () => Promise<Store> } = {},
+): void {
   describe(`Store conformance: ${name}`, () => {
     it('round-trips every field of a log', async () => {
       const store = await open();
@@ -39,12 +43,14 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
 
     it('stores a dedup_key once, within a batch and across batches, and keeps logs without a key', async () => {
       const store = await open();
-      expect(await store.appendLogs([makeLog({ dedup_key: 'a' }), makeLog({ dedup_key: 'a' }), makeLog(), makeLog()])).toEqual([
-        true,
-        false,
-        true,
-        true,
-      ]);
+      expect(
+        await store.appendLogs([
+          makeLog({ dedup_key: 'a' }),
+          makeLog({ dedup_key: 'a' }),
+          makeLog(),
+          makeLog(),
+        ]),
+      ).toEqual([true, false, true, true]);
       expect(await store.appendLogs([makeLog({ dedup_key: 'a' })])).toEqual([false]);
       expect(await store.countLogs()).toBe(3);
       await store.close();
@@ -54,7 +60,9 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
       const store = await open();
       const base = Date.parse('2026-11-27T00:00:00Z');
       // Several logs share a timestamp so the cursor must break ties.
-      const logs = Array.from({ length: 257 }, (_, i) => makeLog({ timestamp: base + Math.floor(i / 3) * 1000, message: `m${i}` }));
+      const logs = Array.from({ length: 257 }, (_, i) =>
+        makeLog({ timestamp: base + Math.floor(i / 3) * 1000, message: `m${i}` }),
+      );
       await store.appendLogs(logs);
       for (const sort of ['asc', 'desc'] as const) {
         const seen: string[] = [];
@@ -63,7 +71,8 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
         do {
           const page = await store.readLogs({ from: base, to: base + 86_400_000, sort, limit: 50, cursor });
           for (const l of page.logs) {
-            if (last !== undefined) expect(sort === 'asc' ? l.timestamp >= last : l.timestamp <= last).toBe(true);
+            if (last !== undefined)
+              expect(sort === 'asc' ? l.timestamp >= last : l.timestamp <= last).toBe(true);
             last = l.timestamp;
             seen.push(l.message);
           }
@@ -72,21 +81,31 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
         expect(seen).toHaveLength(257);
         expect(new Set(seen).size).toBe(257);
       }
-      const window = await store.readLogs({ from: base + 10_000, to: base + 20_000, sort: 'asc', limit: 1000 });
+      const window = await store.readLogs({
+        from: base + 10_000,
+        to: base + 20_000,
+        sort: 'asc',
+        limit: 1000,
+      });
       expect(window.logs.map((l) => l.message)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i + 30}`));
       await store.close();
     });
 
     it('rejects a garbage cursor', async () => {
       const store = await open();
-      await expect(store.readLogs({ from: 0, to: 1, sort: 'asc', limit: 1, cursor: 'nonsense' })).rejects.toThrow(/invalid cursor/);
+      await expect(
+        store.readLogs({ from: 0, to: 1, sort: 'asc', limit: 1, cursor: 'nonsense' }),
+      ).rejects.toThrow(/invalid cursor/);
       await store.close();
     });
 
     it('deletes logs older than a date in bounded batches', async () => {
       const store = await open();
       const t = Date.parse('2026-11-27T00:00:00Z');
-      await store.appendLogs([...Array.from({ length: 10 }, () => makeLog({ timestamp: t - 1 })), makeLog({ timestamp: t })]);
+      await store.appendLogs([
+        ...Array.from({ length: 10 }, () => makeLog({ timestamp: t - 1 })),
+        makeLog({ timestamp: t }),
+      ]);
       expect(await store.deleteLogsBefore(t, 4)).toBe(4);
       expect(await store.deleteLogsBefore(t, 100)).toBe(6);
       expect(await store.deleteLogsBefore(t, 100)).toBe(0);
@@ -96,7 +115,15 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
 
     it('stores keys, lists them and revokes by id or name', async () => {
       const store = await open();
-      const k = { id: 'id1', kind: 'api' as const, name: 'ci', hash: 'h1', hint: 'abcd', created_at: 1, revoked_at: null };
+      const k = {
+        id: 'id1',
+        kind: 'api' as const,
+        name: 'ci',
+        hash: 'h1',
+        hint: 'abcd',
+        created_at: 1,
+        revoked_at: null,
+      };
       await store.insertKey(k);
       await store.insertKey({ ...k, id: 'id2', name: 'other', hash: 'h2', kind: 'app' });
       expect(await store.listKeys()).toHaveLength(2);
@@ -112,7 +139,9 @@ export function storeConformance(name: string, open: () => Promise<Store>, opts:
         const store = await opts.fullStore!();
         const before = await store.countLogs();
         const big = 'x'.repeat(64 * 1024);
-        await expect(store.appendLogs(Array.from({ length: 200 }, () => makeLog({ message: big })))).rejects.toBeInstanceOf(StoreFullError);
+        await expect(
+          store.appendLogs(Array.from({ length: 200 }, () => makeLog({ message: big }))),
+        ).rejects.toBeInstanceOf(StoreFullError);
         expect(await store.countLogs()).toBe(before);
         await store.close();
       });

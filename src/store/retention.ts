@@ -7,7 +7,11 @@ import type { Store } from './store.ts';
 const BATCH = 2000;
 
 /** Runs one retention pass: deletes in batches, yielding to the event loop between them. */
-export async function runRetention(store: Store, before: number, shouldStop: () => boolean = () => false): Promise<number> {
+export async function runRetention(
+  store: Store,
+  before: number,
+  shouldStop: () => boolean = () => false,
+): Promise<number> {
   let total = 0;
   for (;;) {
     if (shouldStop()) return total;
@@ -19,7 +23,13 @@ export async function runRetention(store: Store, before: number, shouldStop: () 
 }
 
 /** Starts the periodic retention task; the first pass runs shortly after start. */
-export function startRetention(o: { store: Store; metrics: Metrics; logger: Logger; retentionDays: number; intervalS: number }) {
+export function startRetention(o: {
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  retentionDays: number;
+  intervalS: number;
+}) {
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
   const pass = () => {

@@ -72,7 +72,8 @@ export function encodeCursor(ts: number, seq: number | string): string {
 export function decodeCursor(cursor: string): { ts: number; seq: string } {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { ts: v[0], seq: v[1] };
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string')
+      return { ts: v[0], seq: v[1] };
   } catch {
     // fall through
   }

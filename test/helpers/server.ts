@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { loadSettings, type Settings } from '../../src/config/settings.ts';
 import { type Running, startServer } from '../../src/main.ts';
@@ -46,7 +47,11 @@ export const appHeaders = {
 
 /** Path of the CLI entry run through tsx (no build needed in tests). */
 export const CLI = path.resolve(import.meta.dirname, '../../src/cli/run.ts');
-const TSX = path.resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
+// One process per child (`node --import tsx`), so that a signal reaches the server itself, not a wrapper.
+const TSX_LOADER = pathToFileURL(
+  path.resolve(import.meta.dirname, '../../node_modules/tsx/dist/loader.mjs'),
+).href;
+const NODE_ARGS = ['--import', TSX_LOADER];
 
 /** Runs `flowwatch <args>` to completion and returns its output. */
 export function runCli(
@@ -55,7 +60,7 @@ export function runCli(
   input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], {
+    const child = spawn(process.execPath, [...NODE_ARGS, CLI, ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -85,7 +90,7 @@ export interface ChildServer {
 /** Spawns `flowwatch serve` on a free port and waits until /healthz answers 200. */
 export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(TSX, [CLI, 'serve', '--port', String(port), ...args], {
+  const child = spawn(process.execPath, [...NODE_ARGS, CLI, 'serve', '--port', String(port), ...args], {
     env: { ...process.env, FLOWWATCH_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,7 +9,13 @@ export interface Migration {
 }
 
 /** Attribute paths users filter on; each gets an expression index (search compiles to the same expression). */
-export const INDEXED_ATTRIBUTES = ['flow_name', 'flow_id', 'execution_id', 'root_execution_id', 'event_type'] as const;
+export const INDEXED_ATTRIBUTES = [
+  'flow_name',
+  'flow_id',
+  'execution_id',
+  'root_execution_id',
+  'event_type',
+] as const;
 
 /** The SQL expression for a top-level attribute; queries must use exactly this text to hit the index. */
 export function attributeExpr(name: string): string {
@@ -42,7 +48,8 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX logs_service_source_ts ON logs (service, source, ts);
       CREATE INDEX logs_trace_id ON logs (trace_id) WHERE trace_id IS NOT NULL;
       ${INDEXED_ATTRIBUTES.map(
-        (a) => `CREATE INDEX logs_attr_${a} ON logs (${attributeExpr(a)}, ts) WHERE ${attributeExpr(a)} IS NOT NULL;`,
+        (a) =>
+          `CREATE INDEX logs_attr_${a} ON logs (${attributeExpr(a)}, ts) WHERE ${attributeExpr(a)} IS NOT NULL;`,
       ).join('\n')}
       CREATE TABLE keys (
         id TEXT PRIMARY KEY,
@@ -59,18 +66,27 @@ export const MIGRATIONS: Migration[] = [
 
 /** Applies every migration newer than the database's version; returns the versions applied. */
 export function migrate(db: Database.Database): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const current = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const current =
+    (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
   const latest = MIGRATIONS.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw new Error(`the database schema (version ${current}) is newer than this Flowwatch (version ${latest}): upgrade Flowwatch`);
+    throw new Error(
+      `the database schema (version ${current}) is newer than this Flowwatch (version ${latest}): upgrade Flowwatch`,
+    );
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
     })();
     applied.push(m.version);
   }

@@ -22,7 +22,9 @@ describe('SqliteStore specifics', () => {
     const d = dir();
     new SqliteStore({ dataDir: d }).db.close();
     const db = new Database(sqlitePath(d));
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     expect(migrate(db)).toEqual([]);
     db.close();
   });
@@ -39,11 +41,19 @@ describe('SqliteStore specifics', () => {
   it('uses the attribute and time indexes for the access paths users filter on', () => {
     const s = new SqliteStore({ dataDir: dir() });
     const plan = (sql: string) =>
-      (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
-    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.flow_name') = 'x' AND ts > 0`)).toMatch(/logs_attr_flow_name/);
-    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.execution_id') = 'x'`)).toMatch(/logs_attr_execution_id/);
+      (s.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' | ');
+    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.flow_name') = 'x' AND ts > 0`)).toMatch(
+      /logs_attr_flow_name/,
+    );
+    expect(plan(`SELECT * FROM logs WHERE json_extract(attributes, '$.execution_id') = 'x'`)).toMatch(
+      /logs_attr_execution_id/,
+    );
     expect(plan(`SELECT * FROM logs WHERE status = 'error' AND ts > 0`)).toMatch(/logs_status_ts/);
-    expect(plan('SELECT * FROM logs WHERE ts >= 0 AND ts < 10 ORDER BY ts DESC, seq DESC')).toMatch(/logs_ts/);
+    expect(plan('SELECT * FROM logs WHERE ts >= 0 AND ts < 10 ORDER BY ts DESC, seq DESC')).toMatch(
+      /logs_ts/,
+    );
     s.db.close();
   });
 
@@ -53,7 +63,15 @@ describe('SqliteStore specifics', () => {
     const b = new SqliteStore({ dataDir: d });
     await a.changedElsewhere();
     expect(await a.changedElsewhere()).toBe(false);
-    await b.insertKey({ id: 'x', kind: 'api', name: 'n', hash: 'h', hint: 'h', created_at: 1, revoked_at: null });
+    await b.insertKey({
+      id: 'x',
+      kind: 'api',
+      name: 'n',
+      hash: 'h',
+      hint: 'h',
+      created_at: 1,
+      revoked_at: null,
+    });
     expect(await a.changedElsewhere()).toBe(true);
     await a.close();
     await b.close();

@@ -18,7 +18,11 @@ import { migrate } from './migrations.ts';
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
   /** the data directory; the database is `flowwatch.db` inside it */
-  dataDir: string;
+  dataDir?: string;
+  /** or the database file itself (backups) */
+  file?: string;
+  /** fail instead of creating a new database */
+  fileMustExist?: boolean;
   /** fsync every commit (synchronous=FULL): survives power loss, costs throughput */
   fsyncOnCommit?: boolean;
   /** size cap in MB (max_page_count); past it writes fail with StoreFullError */
@@ -50,8 +54,14 @@ export function sqlitePath(dataDir: string): string {
 /** Maps SQLite failures to the store's typed errors. */
 function wrap(err: unknown): never {
   const code = (err as { code?: string }).code ?? '';
-  if (code === 'SQLITE_FULL') throw new StoreFullError('the database is full (disk full or max_db_size_mb reached)', { cause: err });
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_BUSY' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN') {
+  if (code === 'SQLITE_FULL')
+    throw new StoreFullError('the database is full (disk full or max_db_size_mb reached)', { cause: err });
+  if (
+    code.startsWith('SQLITE_IOERR') ||
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_READONLY' ||
+    code === 'SQLITE_CANTOPEN'
+  ) {
     throw new StoreUnavailableError(`the database is unavailable (${code})`, { cause: err });
   }
   throw err;
@@ -66,8 +76,10 @@ export class SqliteStore implements Store {
   private readonly appendTx: (events: LogEvent[]) => boolean[];
 
   constructor(opts: SqliteStoreOptions) {
-    if (!opts.readonly) mkdirSync(opts.dataDir, { recursive: true });
-    this.db = new Database(sqlitePath(opts.dataDir), { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    const file = opts.file ?? sqlitePath(opts.dataDir ?? './data');
+    const mustExist = Boolean(opts.readonly || opts.fileMustExist);
+    if (!mustExist) mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: mustExist });
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
@@ -152,14 +164,19 @@ export class SqliteStore implements Store {
 
   async insertKey(k: KeyRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO keys (id, kind, name, hash, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO keys (id, kind, name, hash, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(k.id, k.kind, k.name, k.hash, k.hint, k.created_at, k.revoked_at);
   }
 
   async revokeKey(idOrName: string, now: number): Promise<KeyRecord | undefined> {
     return this.db.transaction(() => {
-      const matches = this.db.prepare('SELECT * FROM keys WHERE id = ? OR name = ?').all(idOrName, idOrName) as KeyRecord[];
-      if (matches.length > 1) throw new Error(`"${idOrName}" names ${matches.length} keys: revoke by id instead`);
+      const matches = this.db
+        .prepare('SELECT * FROM keys WHERE id = ? OR name = ?')
+        .all(idOrName, idOrName) as KeyRecord[];
+      if (matches.length > 1)
+        throw new Error(`"${idOrName}" names ${matches.length} keys: revoke by id instead`);
       const k = matches[0];
       if (!k) return undefined;
       if (k.revoked_at === null) {
