@@ -108,7 +108,9 @@ export type BodyKind = 'json' | 'text';
 /** Chooses the body kind from Content-Type; anything unknown is a 415 naming what is accepted. */
 export function bodyKind(contentType: string | undefined): BodyKind {
   const ct = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  // curl -d sends application/x-www-form-urlencoded by default: read it as JSON, as users mean.
   if (ct === '' || ct === 'application/json' || ct.endsWith('+json') || ct === 'text/json') return 'json';
+  if (ct === 'application/x-www-form-urlencoded') return 'json';
   if (ct === 'text/plain' || ct === 'application/logplex-1') return 'text';
   throw new HttpError(415, `Unsupported Content-Type "${ct}": use application/json or text/plain`);
 }

@@ -106,8 +106,11 @@ function unpack(item: Record<string, Json>): {
   }
   // Keys of the embedded event win over other top-level extras; the intake keys (ddsource, ddtags,
   // hostname, service) are read from the top level first (officialFields), so they win over embedded ones.
+  // Every key of the event lands in the attributes, so the event stays whole there; the text as received is
+  // kept as well only when the merge overwrote a top-level key (limits add it too, in normalize).
+  const conflict = Object.keys(embedded).some((k) => k in attrs);
   const merged = { ...attrs, ...embedded };
-  const raw = typeof item.message === 'string' ? item.message : safeStringify(item.message);
+  const raw = !conflict ? null : typeof item.message === 'string' ? item.message : safeStringify(item.message);
   for (const k of MESSAGE_ATTRS) {
     const m = merged[k];
     if (typeof m !== 'string') continue;

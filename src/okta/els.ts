@@ -7,12 +7,17 @@ export function isElsEvent(attrs: Record<string, Json>): boolean {
   return typeof attrs.event_type === 'string' && typeof attrs.execution_id === 'string';
 }
 
-/** The redelivery key of an ELS event: its idempotency_key, else execution_id + event_type + timestamp. */
+/**
+ * The redelivery key of an ELS event: its idempotency_key, else execution_id + event_type. The event's own
+ * timestamp leads the key: a redelivery repeats it, and time-ordered keys keep the unique index's inserts at
+ * its end instead of at random pages (measured: a large share of the insert cost).
+ */
 export function elsDedupKey(attrs: Record<string, Json>): string {
   const org = typeof attrs.org_id === 'string' ? attrs.org_id : '';
+  const ts = String(attrs.timestamp ?? '');
   const key = attrs.idempotency_key;
-  if (typeof key === 'string' && key.trim() !== '') return `els:${org}:${key.trim()}`;
-  return `els:${org}:${String(attrs.execution_id)}|${String(attrs.event_type)}|${String(attrs.timestamp ?? '')}`;
+  if (typeof key === 'string' && key.trim() !== '') return `${ts}|els:${org}:${key.trim()}`;
+  return `${ts}|els:${org}:${String(attrs.execution_id)}|${String(attrs.event_type)}`;
 }
 
 const VERBS: Record<string, string> = {

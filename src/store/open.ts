@@ -16,5 +16,6 @@ export async function openStore(
     dataDir: settings.data_dir,
     fsyncOnCommit: settings.fsync_on_commit,
     maxSizeMb: settings.max_db_size_mb,
+    writer: 'worker',
   });
 }

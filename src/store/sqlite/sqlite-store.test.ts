@@ -17,6 +17,18 @@ storeConformance('sqlite', async () => new SqliteStore({ dataDir: dir() }), {
   },
 });
 
+storeConformance(
+  'sqlite, writes on a worker thread',
+  async () => new SqliteStore({ dataDir: dir(), writer: 'worker' }),
+  {
+    fullStore: async () => {
+      const s = new SqliteStore({ dataDir: dir(), maxSizeMb: 1, writer: 'worker' });
+      await s.appendLogs([makeLog()]);
+      return s;
+    },
+  },
+);
+
 describe('SqliteStore specifics', () => {
   it('applies migrations once and records them', () => {
     const d = dir();

@@ -14,6 +14,8 @@ import {
   StoreUnavailableError,
 } from '../store.ts';
 import { migrate } from './migrations.ts';
+import { type WriteCall, WriteClient } from './write-client.ts';
+import { openWriteConnection, toInsertRow, type WriteConnection, type WriteOptions } from './write-core.ts';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -28,6 +30,8 @@ export interface SqliteStoreOptions {
   /** size cap in MB (max_page_count); past it writes fail with StoreFullError */
   maxSizeMb?: number;
   readonly?: boolean;
+  /** where log writes run: a worker thread (the server) or this thread (default; CLI and tests) */
+  writer?: 'worker' | 'inline';
 }
 
 interface LogRow {
@@ -67,13 +71,15 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-/** SQLite implementation of Store. */
+/** SQLite implementation of Store: reads and keys on this thread, log writes on the write connection. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   private dataVersion = -1;
-  private readonly insert: Database.Statement;
-  private readonly appendTx: (events: LogEvent[]) => boolean[];
+  private readonly writeOptions: WriteOptions;
+  private readonly mode: 'worker' | 'inline';
+  private inline: WriteConnection | undefined;
+  private worker: WriteClient | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     const file = opts.file ?? sqlitePath(opts.dataDir ?? './data');
@@ -83,44 +89,29 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.fsyncOnCommit ? 'FULL' : 'NORMAL'}`);
-      if (opts.maxSizeMb) {
-        const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-        this.db.pragma(`max_page_count = ${Math.floor((opts.maxSizeMb * 1024 * 1024) / pageSize)}`);
-      }
       migrate(this.db);
     }
-    this.insert = this.db.prepare(
-      `INSERT INTO logs (ts, received_at, status, service, source, host, message, tags, trace_id, attributes, raw, dedup_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, jsonb(?), ?, ?) ON CONFLICT (dedup_key) DO NOTHING`,
-    );
-    this.appendTx = this.db.transaction((events: LogEvent[]) =>
-      events.map(
-        (e) =>
-          this.insert.run(
-            e.timestamp,
-            e.received_at,
-            e.status,
-            e.service,
-            e.source,
-            e.host,
-            e.message,
-            JSON.stringify(e.tags),
-            e.trace_id,
-            JSON.stringify(e.attributes),
-            e.raw,
-            e.dedup_key,
-          ).changes > 0,
-      ),
-    );
+    this.writeOptions = { file, fsyncOnCommit: opts.fsyncOnCommit, maxSizeMb: opts.maxSizeMb };
+    this.mode = opts.writer ?? 'inline';
   }
 
-  async appendLogs(events: LogEvent[]): Promise<boolean[]> {
+  /** Runs a write on the write connection (opened on first use), mapping SQLite errors to typed ones. */
+  private async write<T>(op: (c: WriteConnection) => T, req: WriteCall): Promise<T> {
     try {
-      return this.appendTx(events);
+      if (this.mode === 'inline') {
+        this.inline ??= openWriteConnection(this.writeOptions);
+        return op(this.inline);
+      }
+      this.worker ??= new WriteClient(this.writeOptions);
+      return await this.worker.request<T>(req);
     } catch (err) {
       wrap(err);
     }
+  }
+
+  async appendLogs(events: LogEvent[]): Promise<boolean[]> {
+    const rows = events.map(toInsertRow);
+    return this.write((c) => c.append(rows), { op: 'append', rows });
   }
 
   async readLogs(q: LogQuery): Promise<LogPage> {
@@ -149,13 +140,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteLogsBefore(before: number, limit: number): Promise<number> {
-    try {
-      return this.db
-        .prepare('DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE ts < ? ORDER BY ts LIMIT ?)')
-        .run(before, limit).changes;
-    } catch (err) {
-      wrap(err);
-    }
+    return this.write((c) => c.deleteBefore(before, limit), { op: 'delete', before, limit });
   }
 
   async listKeys(): Promise<KeyRecord[]> {
@@ -204,6 +189,8 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    await this.worker?.close();
+    this.inline?.close();
     if (!this.db.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
