@@ -21,7 +21,7 @@ export const settingsSchema = z
     fsync_on_commit: z.boolean().default(false),
     /** keep (date = receive time, flagged) or drop (as Datadog) logs dated outside the accepted window. */
     out_of_window_timestamps: z.enum(['keep', 'drop']).default('keep'),
-    max_queue_events: z.coerce.number().int().min(1).default(20_000),
+    max_queue_events: z.coerce.number().int().min(1).default(10_000),
     max_inflight_bytes: z.coerce
       .number()
       .int()

@@ -19,14 +19,17 @@ export class WriteError extends Error {
 const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './write-worker.ts' : './write-worker.js', import.meta.url);
 
+// The writer holds one batch at a time: a small heap keeps the process's resident memory low.
+const LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
+
 function startWorker(opts: WriteOptions & { role: 'writer' | 'checkpointer' }): Worker {
-  if (!fromSource) return new Worker(WORKER_URL, { workerData: opts });
+  if (!fromSource) return new Worker(WORKER_URL, { workerData: opts, resourceLimits: LIMITS });
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
     /\.cjs$/,
     '.mjs',
   );
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: opts });
+  return new Worker(boot, { eval: true, workerData: opts, resourceLimits: LIMITS });
 }
 
 /** A request without its id (distributes over the union). */
