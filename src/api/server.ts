@@ -87,7 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) =>
     sendError(req, reply, new HttpError(404, `Not found: ${req.method} ${req.url.split('?')[0]}`)),
   );
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const url = req.routeOptions.url ?? '';
     const receiver = url.startsWith('/services/collector')
       ? 'splunk_hec'
@@ -95,6 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ? 'datadog'
         : undefined;
     if (receiver) deps.metrics.intakeRequests.inc({ receiver, status: String(reply.statusCode) });
+    done();
   });
 
   await app.register(async (scope) =>

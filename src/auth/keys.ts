@@ -35,6 +35,8 @@ export function keyRecord(kind: KeyKind, name: string, key: string, now: number)
 /** The in-memory set of active keys used on every request. */
 export class Keyring {
   private active = new Map<string, KeyRecord>();
+  /** presented key → kind it is valid for; skips hashing on every request, cleared on reload */
+  private valid = new Map<string, KeyKind>();
 
   constructor(private readonly store: Store) {}
 
@@ -44,6 +46,7 @@ export class Keyring {
     for (const k of await this.store.listKeys())
       if (k.revoked_at === null) next.set(`${k.kind}:${k.hash}`, k);
     this.active = next;
+    this.valid = new Map();
   }
 
   /** Reloads only when another process changed the database. */
@@ -54,10 +57,14 @@ export class Keyring {
   /** Checks a presented key of a kind: missing or empty, unknown or revoked, or valid. */
   check(kind: KeyKind, presented: string | undefined): KeyCheck {
     if (presented === undefined || presented.trim() === '') return 'missing';
+    if (this.valid.get(presented) === kind) return 'ok';
     const hash = hashKey(presented.trim());
     const rec = this.active.get(`${kind}:${hash}`);
     if (!rec) return 'invalid';
-    return timingSafeEqual(Buffer.from(rec.hash, 'hex'), Buffer.from(hash, 'hex')) ? 'ok' : 'invalid';
+    if (!timingSafeEqual(Buffer.from(rec.hash, 'hex'), Buffer.from(hash, 'hex'))) return 'invalid';
+    // Only valid keys are remembered (a handful), so garbage keys cannot grow the map.
+    if (this.valid.size < 1000) this.valid.set(presented, kind);
+    return 'ok';
   }
 
   /** Number of active keys of a kind. */

@@ -35,7 +35,9 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     // Every key of the event is an attribute, so no separate raw copy is needed.
     expect(e.raw).toBeNull();
     expect(e.attributes).toEqual(ev);
-    expect(e.dedup_key).toBe('2026-11-27T03:02:11.120Z|els:01J29TH3XHECT79M257GG2QTKJ:0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f');
+    expect(e.dedup_key).toBe(
+      '2026-11-27T03:02:11.120Z|els:01J29TH3XHECT79M257GG2QTKJ:0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f',
+    );
     expect(e.status).toBe('info');
   });
 

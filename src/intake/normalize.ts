@@ -110,7 +110,11 @@ function unpack(item: Record<string, Json>): {
   // kept as well only when the merge overwrote a top-level key (limits add it too, in normalize).
   const conflict = Object.keys(embedded).some((k) => k in attrs);
   const merged = { ...attrs, ...embedded };
-  const raw = !conflict ? null : typeof item.message === 'string' ? item.message : safeStringify(item.message);
+  const raw = !conflict
+    ? null
+    : typeof item.message === 'string'
+      ? item.message
+      : safeStringify(item.message);
   for (const k of MESSAGE_ATTRS) {
     const m = merged[k];
     if (typeof m !== 'string') continue;

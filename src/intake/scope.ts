@@ -28,7 +28,16 @@ export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): 
   );
 
   let inflight = 0;
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  // Callback-style hooks: this runs on every intake request, and async hooks cost a promise each.
+  app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
+    try {
+      admit(req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+  const admit = (req: FastifyRequest) => {
     const auth = ((req.routeOptions.config as { auth?: AuthKind }).auth ?? 'datadog') as AuthKind;
     if (auth === 'datadog') {
       const params = req.params as { key?: string } | undefined;
@@ -47,10 +56,11 @@ export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): 
     }
     inflight += reserve;
     (req as FastifyRequest & { reserved?: number }).reserved = reserve;
-  });
-  app.addHook('onResponse', async (req) => {
+  };
+  app.addHook('onResponse', (req, _reply, done) => {
     const r = (req as FastifyRequest & { reserved?: number }).reserved;
     if (r) inflight -= r;
+    done();
   });
 
   registerDatadogIntake(app, deps);
