@@ -115,3 +115,29 @@ describe('retention', () => {
     await store.close();
   });
 });
+
+describe('in-flight byte budget', () => {
+  it('counts decompressed bytes: small gzip bodies that inflate past the budget get 503, the rest are stored', async () => {
+    const { gzipSync } = await import('node:zlib');
+    srv = await startTestServer({ max_inflight_bytes: 6 * 1024 * 1024 });
+    const body = (i: number) =>
+      gzipSync(
+        JSON.stringify(
+          Array.from({ length: 500 }, (_, k) => ({ message: `inflate-${i}-${k}`, pad: ' '.repeat(4000) })),
+        ),
+      );
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${srv!.url}/api/v2/logs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'dd-api-key': API_KEY },
+          body: body(i),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(results.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(results.every((s) => s === 202 || s === 503)).toBe(true);
+    const stored = await srv.store.countLogs();
+    expect(stored).toBe(results.filter((s) => s === 202).length * 500);
+  });
+});

@@ -26,7 +26,7 @@ export const settingsSchema = z
       .number()
       .int()
       .min(6 * 1024 * 1024)
-      .default(256 * 1024 * 1024),
+      .default(64 * 1024 * 1024),
     /** optional size cap of the database in MB; past it intake answers 507 and nothing is corrupted. */
     max_db_size_mb: z.coerce.number().int().min(1).optional(),
     metrics_require_key: z.boolean().default(false),

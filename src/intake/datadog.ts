@@ -22,6 +22,7 @@ export function registerDatadogIntake(app: FastifyInstance, deps: IngestDeps): v
     const kind = bodyKind(req.headers['content-type']);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const decoded = await decodeBody(body, req.headers['content-encoding']);
+    if (decoded !== body) deps.budget?.reserve(req, decoded.length);
     const items = parseItems(decodeUtf8(decoded), kind);
     return ingest(deps, items, defaultsFrom(req), decoded.length);
   };

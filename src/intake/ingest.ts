@@ -1,5 +1,6 @@
 // The receiver-independent part of intake: normalise every received item and hand the batch to the writer.
 import type { Metrics } from '../metrics/metrics.ts';
+import type { IntakeBudget } from './budget.ts';
 import { LIMITS } from './limits.ts';
 import { type NormalizeContext, normalize, type RequestDefaults } from './normalize.ts';
 import type { LogWriter } from './writer.ts';
@@ -16,6 +17,8 @@ export interface IngestDeps {
   writer: LogWriter;
   metrics: Metrics;
   outOfWindow: NormalizeContext['outOfWindow'];
+  /** in-flight byte budget; receivers add the decompressed size of each body */
+  budget?: IntakeBudget;
   now?: () => number;
 }
 

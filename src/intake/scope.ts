@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { presentedApiKey, requireApiKey } from '../api/auth.ts';
 import { HttpError } from '../api/errors.ts';
 import type { Keyring } from '../auth/keys.ts';
+import { IntakeBudget } from './budget.ts';
 import { registerDatadogIntake } from './datadog.ts';
 import type { IngestDeps } from './ingest.ts';
 import { LIMITS } from './limits.ts';
@@ -27,7 +28,7 @@ export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): 
     (_req, body, done) => done(null, body),
   );
 
-  let inflight = 0;
+  const budget = new IntakeBudget(deps.maxInflightBytes);
   // Callback-style hooks: this runs on every intake request, and async hooks cost a promise each.
   app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
     try {
@@ -51,18 +52,15 @@ export async function intakeScope(app: FastifyInstance, deps: IntakeScopeDeps): 
       Number.isFinite(declared) && declared > 0
         ? Math.min(declared, LIMITS.maxPayloadBytes)
         : LIMITS.maxPayloadBytes;
-    if (deps.writer.isFull() || (inflight > 0 && inflight + reserve > deps.maxInflightBytes)) {
+    if (deps.writer.isFull())
       throw new HttpError(503, 'Service Unavailable: intake is at capacity, retry later', 1);
-    }
-    inflight += reserve;
-    (req as FastifyRequest & { reserved?: number }).reserved = reserve;
+    budget.reserve(req, reserve);
   };
   app.addHook('onResponse', (req, _reply, done) => {
-    const r = (req as FastifyRequest & { reserved?: number }).reserved;
-    if (r) inflight -= r;
+    budget.release(req);
     done();
   });
 
-  registerDatadogIntake(app, deps);
-  registerSplunkHec(app, deps);
+  registerDatadogIntake(app, { ...deps, budget });
+  registerSplunkHec(app, { ...deps, budget });
 }

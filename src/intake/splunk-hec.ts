@@ -121,6 +121,7 @@ export function registerSplunkHec(app: FastifyInstance, deps: IngestDeps): void 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const decoded = await decodeBody(body, req.headers['content-encoding']);
+    if (decoded !== body) deps.budget?.reserve(req, decoded.length);
     const text = decodeUtf8(decoded);
     if (text.trim() === '') throw new HecError(400, 'No data', 5);
     const items = splitConcatenated(text).map(hecItem);

@@ -20,7 +20,7 @@ const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './write-worker.ts' : './write-worker.js', import.meta.url);
 
 // The writer holds one batch at a time: a small heap keeps the process's resident memory low.
-const LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
+const LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 };
 
 function startWorker(opts: WriteOptions & { role: 'writer' | 'checkpointer' }): Worker {
   if (!fromSource) return new Worker(WORKER_URL, { workerData: opts, resourceLimits: LIMITS });
