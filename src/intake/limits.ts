@@ -68,8 +68,42 @@ export function limitTags(tags: string[], report: TrimReport): string[] {
  * JSON string, at most 256 attributes (leaves) in all. The walk is bounded by the depth limit.
  */
 export function limitAttributes(attrs: Record<string, Json>, report: TrimReport): Record<string, Json> {
-  const budget = { left: LIMITS.maxAttributes };
-  return walkObject(attrs, 1, budget, report);
+  // Nearly every log is within limits: check without copying, and copy only the rare log that is not.
+  if (withinLimits(attrs, 1, { left: LIMITS.maxAttributes })) return attrs;
+  return trimAttributes(attrs, report);
+}
+
+/** The copying walk behind limitAttributes (exported so tests can check the fast path agrees with it). */
+export function trimAttributes(attrs: Record<string, Json>, report: TrimReport): Record<string, Json> {
+  return walkObject(attrs, 1, { left: LIMITS.maxAttributes }, report);
+}
+
+/** True when an object needs no trimming; allocates nothing and stops at the depth limit. */
+function withinLimits(obj: Record<string, Json>, depth: number, budget: { left: number }): boolean {
+  for (const key in obj) {
+    if (key.length > LIMITS.maxKeyLength) return false;
+    const v = obj[key]!;
+    if (v === null || typeof v !== 'object') {
+      if (--budget.left < 0) return false;
+      continue;
+    }
+    if (depth >= LIMITS.maxDepth) return false;
+    if (Array.isArray(v)) {
+      if (--budget.left < 0) return false;
+      for (const e of v)
+        if (e !== null && typeof e === 'object' && !withinElement(e, depth + 1)) return false;
+      continue;
+    }
+    if (!withinLimits(v, depth + 1, budget)) return false;
+  }
+  return true;
+}
+
+function withinElement(v: Json[] | { [key: string]: Json }, depth: number): boolean {
+  if (depth >= LIMITS.maxDepth) return false;
+  if (Array.isArray(v))
+    return v.every((e) => e === null || typeof e !== 'object' || withinElement(e, depth + 1));
+  return withinLimits(v, depth + 1, { left: Number.POSITIVE_INFINITY });
 }
 
 function walkObject(obj: Record<string, Json>, depth: number, budget: { left: number }, report: TrimReport) {

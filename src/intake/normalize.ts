@@ -62,10 +62,18 @@ function asString(v: unknown): string | undefined {
 }
 
 /** Reads a dotted path, either nested (`{dd:{trace_id}}`) or flattened (`{"dd.trace_id"}`). */
+const SPLIT = new Map<string, string[]>();
+
 function getPath(attrs: Record<string, Json>, path: string): Json | undefined {
   if (path in attrs) return attrs[path];
+  let parts = SPLIT.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    if (parts.length === 1) return undefined;
+    SPLIT.set(path, parts);
+  }
   let cur: Json | undefined = attrs;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
     cur = (cur as Record<string, Json>)[part];
   }
