@@ -19,17 +19,22 @@ export class WriteError extends Error {
 const fromSource = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(fromSource ? './write-worker.ts' : './write-worker.js', import.meta.url);
 
-// The writer holds one batch at a time: a small heap keeps the process's resident memory low.
-const LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 };
+// The writer holds one batch at a time and the checkpointer almost nothing: small heaps keep the
+// process's resident memory low (each thread is a V8 isolate of its own).
+const HEAP_LIMITS = {
+  writer: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+  checkpointer: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
+};
 
 function startWorker(opts: WriteOptions & { role: 'writer' | 'checkpointer' }): Worker {
-  if (!fromSource) return new Worker(WORKER_URL, { workerData: opts, resourceLimits: LIMITS });
+  const resourceLimits = HEAP_LIMITS[opts.role];
+  if (!fromSource) return new Worker(WORKER_URL, { workerData: opts, resourceLimits });
   const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
     /\.cjs$/,
     '.mjs',
   );
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: opts, resourceLimits: LIMITS });
+  return new Worker(boot, { eval: true, workerData: opts, resourceLimits });
 }
 
 /** A request without its id (distributes over the union). */
