@@ -12,7 +12,7 @@ interface Pending {
 }
 
 /** Largest number of logs in one transaction; bigger queues are committed in several. */
-const MAX_BATCH = 2000;
+const MAX_BATCH = 1000;
 
 /** Writes logs to the store in group commits; `submit` resolves once they are durable. */
 export class LogWriter {

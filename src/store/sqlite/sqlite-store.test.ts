@@ -30,6 +30,18 @@ storeConformance(
 );
 
 describe('SqliteStore specifics', () => {
+  it('starts a new writer thread after one dies, losing nothing that was committed', async () => {
+    const s = new SqliteStore({ dataDir: dir(), writer: 'worker' });
+    await s.appendLogs([makeLog({ message: 'before' })]);
+    // Kill the writer thread as a crash would.
+    await (s as any).worker.worker.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await s.appendLogs([makeLog({ message: 'after' })])).toEqual([true]);
+    const page = await s.readLogs({ from: 0, to: Number.MAX_SAFE_INTEGER, sort: 'asc', limit: 10 });
+    expect(page.logs.map((l) => l.message)).toEqual(['before', 'after']);
+    await s.close();
+  });
+
   it('applies migrations once and records them', () => {
     const d = dir();
     new SqliteStore({ dataDir: d }).db.close();

@@ -80,6 +80,7 @@ export class SqliteStore implements Store {
   private readonly mode: 'worker' | 'inline';
   private inline: WriteConnection | undefined;
   private worker: WriteClient | undefined;
+  private closed = false;
 
   constructor(opts: SqliteStoreOptions) {
     const file = opts.file ?? sqlitePath(opts.dataDir ?? './data');
@@ -102,7 +103,10 @@ export class SqliteStore implements Store {
         this.inline ??= openWriteConnection(this.writeOptions);
         return op(this.inline);
       }
-      this.worker ??= new WriteClient(this.writeOptions);
+      // A crashed writer thread failed only the batches it held (their requests got 503, nothing was
+      // acknowledged); the next write starts a fresh thread.
+      if (!this.worker?.alive && !this.closed) this.worker = new WriteClient(this.writeOptions);
+      if (!this.worker) throw new StoreUnavailableError('the store is closed');
       return await this.worker.request<T>(req);
     } catch (err) {
       wrap(err);
@@ -189,6 +193,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    this.closed = true;
     await this.worker?.close();
     this.inline?.close();
     if (!this.db.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');

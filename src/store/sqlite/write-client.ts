@@ -73,11 +73,17 @@ export class WriteClient {
       this.dead = new WriteError('SQLITE_IOERR_WORKER', `the writer thread stopped: ${err.message}`);
       for (const p of this.pending.values()) p.reject(this.dead);
       this.pending.clear();
+      this.checkpointer.postMessage('stop');
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => {
       if (!this.dead) fail(new Error(`exit code ${code}`));
     });
+  }
+
+  /** False once the thread has stopped (crashed or closed); the store then starts a new one. */
+  get alive(): boolean {
+    return this.dead === undefined;
   }
 
   /** Sends one request. */
