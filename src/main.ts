@@ -52,7 +52,15 @@ export async function startServer(
     intervalS: settings.retention_interval_s,
   });
 
-  await app.listen({ host: settings.host, port: settings.port });
+  try {
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (err) {
+    clearInterval(keyTimer);
+    retention.stop();
+    await app.close().catch(() => undefined);
+    await store.close();
+    throw err;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : settings.port;
   const scheme = settings.tls_cert ? 'https' : 'http';

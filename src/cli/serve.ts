@@ -42,7 +42,19 @@ export function registerServe(program: Command): void {
           log_level: o.logLevel,
         },
       });
-      const running = await startServer(settings);
+      const running = await startServer(settings).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE') {
+          throw new Error(
+            `${settings.host}:${settings.port} is already in use: stop the other process or pass --port`,
+          );
+        }
+        if (err.code === 'EACCES') {
+          throw new Error(
+            `not allowed to listen on ${settings.host}:${settings.port}: use a port above 1023 or a reverse proxy`,
+          );
+        }
+        throw err;
+      });
       printGenerated(running.bootstrap.generated);
       const stop = (signal: string) => {
         process.stderr.write(

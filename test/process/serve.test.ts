@@ -6,7 +6,7 @@ import https from 'node:https';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, appHeaders, tempDir } from '../helpers/server.ts';
+import { API_KEY, appHeaders, runCli, tempDir } from '../helpers/server.ts';
 import {
   cleanEnv,
   countByExecution,
@@ -269,4 +269,23 @@ describe('serve: TLS', () => {
     ).rejects.toThrow();
     expect((await stop(p)).code).toBe(0);
   }, 60_000);
+});
+
+describe('serve: a port already in use', () => {
+  it('exits 1 with a message naming the address and what to do', async () => {
+    const blocker = (await import('node:net')).createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await runCli(['serve', '--port', String(port), '--data-dir', tempDir()], {
+        FLOWWATCH_API_KEY: 'k',
+        FLOWWATCH_APP_KEY: 'a',
+        FLOWWATCH_LOG_LEVEL: 'silent',
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--port`));
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
 });
