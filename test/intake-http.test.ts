@@ -202,16 +202,27 @@ describe('bodies and encodings', () => {
     expect(found.map((l) => l.attributes.message).sort()).toEqual(['df', 'gz', 'one', 'raw', 'two']);
   });
 
-  it('accepts zstd (pure-JS decoder on Node 20, zlib where available)', async () => {
-    const zstd = await import('node:zlib');
-    const compress = (zstd as any).zstdCompressSync as ((b: Buffer) => Buffer) | undefined;
-    // A tiny zstd frame of '{"message":"zstd-frame"}' made with the zstd CLI, used where zlib cannot compress.
-    const frame = compress
-      ? compress(Buffer.from('{"message":"zstd-frame"}'))
-      : Buffer.from('KLUv/SAYwQAAeyJtZXNzYWdlIjoienN0ZC1mcmFtZSJ9', 'base64');
-    const res = await post('/api/v2/logs', frame, { 'content-encoding': 'zstd' });
-    expect(res.status).toBe(202);
-    expect((await search()).data.some((l) => l.attributes.message === 'zstd-frame')).toBe(true);
+  it('accepts zstd where zlib has it (Node 22.15+) and answers 415 naming the fix elsewhere', async () => {
+    const zlib = (await import('node:zlib')) as any;
+    if (zlib.zstdCompressSync) {
+      const res = await post('/api/v2/logs', zlib.zstdCompressSync(Buffer.from('{"message":"zstd-frame"}')), {
+        'content-encoding': 'zstd',
+      });
+      expect(res.status).toBe(202);
+      expect((await search()).data.some((l) => l.attributes.message === 'zstd-frame')).toBe(true);
+    } else {
+      // A zstd frame of '{"message":"zstd-frame"}' made with the zstd CLI.
+      const frame = Buffer.from('KLUv/SAYwQAAeyJtZXNzYWdlIjoienN0ZC1mcmFtZSJ9', 'base64');
+      const res = await post('/api/v2/logs', frame, { 'content-encoding': 'zstd' });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as any).errors[0].detail).toMatch(/Node.js 22.15.*gzip/);
+    }
+    // The frame that stalled a pure-JS decoder: a huge declared window and tiny raw blocks.
+    const bomb = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa7]), Buffer.alloc(4096, 0x08)]);
+    const started = Date.now();
+    const res = await post('/api/v2/logs', bomb, { 'content-encoding': 'zstd' });
+    expect([400, 413, 415]).toContain(res.status);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('takes text/plain as one log per line with query-parameter attributes', async () => {
