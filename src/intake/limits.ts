@@ -21,6 +21,13 @@ export interface TrimReport {
   depth: number;
 }
 
+/** Sets an own property, also for the key `__proto__` (a plain assignment would replace the prototype). */
+export function setOwn(obj: Record<string, Json>, key: string, value: Json): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 /** JSON.stringify that cannot throw on pathologically deep input (V8 recurses when serialising). */
 export function safeStringify(value: unknown): string {
   try {
@@ -118,7 +125,7 @@ function walkObject(obj: Record<string, Json>, depth: number, budget: { left: nu
       key = key.slice(0, LIMITS.maxKeyLength);
       report.keys++;
     }
-    out[key] = walkValue(value, depth, budget, report);
+    setOwn(out, key, walkValue(value, depth, budget, report));
   }
   return out;
 }

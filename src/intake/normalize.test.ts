@@ -36,7 +36,13 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     expect(e.raw).toBeNull();
     expect(e.attributes).toEqual(ev);
     expect(e.dedup_key).toBe(
-      '2026-11-27T03:02:11.120Z|els:01J29TH3XHECT79M257GG2QTKJ:0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f',
+      JSON.stringify([
+        '2026-11-27T03:02:11.120Z',
+        '01J29TH3XHECT79M257GG2QTKJ',
+        'b3c1d2e4-1111-4c57-9b5f-c17528470001',
+        'FLOW_FAIL',
+        '0c2f5a7e9d1b4c3a8e6f2d1c0b9a8e7f',
+      ]),
     );
     expect(e.status).toBe('info');
   });
@@ -53,7 +59,44 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     const { idempotency_key: _k, ...ev } = fixture('flow_cancel.json');
     const { event } = normalize(okta(ev), {}, ctx);
     expect(event!.dedup_key).toBe(
-      '2026-11-27T03:05:00.000Z|els:01J29TH3XHECT79M257GG2QTKJ:c0ffee00-2222-4c57-9b5f-c17528470002|FLOW_CANCEL',
+      JSON.stringify([
+        '2026-11-27T03:05:00.000Z',
+        '01J29TH3XHECT79M257GG2QTKJ',
+        'c0ffee00-2222-4c57-9b5f-c17528470002',
+        'FLOW_CANCEL',
+        '',
+      ]),
+    );
+  });
+
+  it('never de-duplicates ordinary logs that carry event_type and execution_id, or ELS events without a timestamp', () => {
+    const a = normalize({ message: 'step 1', execution_id: 'ex-1', event_type: 'debug' }, {}, ctx).event!;
+    const b = normalize({ message: 'step 2', execution_id: 'ex-1', event_type: 'debug' }, {}, ctx).event!;
+    expect(a.dedup_key).toBeNull();
+    expect(b.dedup_key).toBeNull();
+    const { timestamp: _t, ...noTime } = fixture('flow_fail.json');
+    expect(normalize(okta(noTime), {}, ctx).event!.dedup_key).toBeNull();
+    // A FLOW_* type or the ELS source makes it an ELS event.
+    expect(
+      normalize(
+        { execution_id: 'x', event_type: 'custom', timestamp: NOW, ddsource: 'okta-workflows-els' },
+        {},
+        ctx,
+      ).event!.dedup_key,
+    ).not.toBeNull();
+  });
+
+  it('keeps a __proto__ key as an attribute and never lets it change the log', () => {
+    const item = JSON.parse(
+      '{"message":"m","__proto__":{"host":"evil","event_type":"FLOW_FAIL","execution_id":"z"},"x":1}',
+    );
+    const { event } = normalize(item, {}, ctx);
+    expect(event!.host).toBeNull();
+    expect(event!.dedup_key).toBeNull();
+    expect(Object.getPrototypeOf(event!.attributes)).toBe(Object.prototype);
+    expect(Object.keys(event!.attributes).sort()).toEqual(['__proto__', 'x']);
+    expect(JSON.stringify(event!.attributes)).toBe(
+      '{"__proto__":{"host":"evil","event_type":"FLOW_FAIL","execution_id":"z"},"x":1}',
     );
   });
 

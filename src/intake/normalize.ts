@@ -10,6 +10,7 @@ import {
   limitTags,
   parseTags,
   safeStringify,
+  setOwn,
   type TrimReport,
   truncateUtf8,
 } from './limits.ts';
@@ -102,7 +103,7 @@ function unpack(item: Record<string, Json>): {
   raw: string | null;
 } {
   const attrs: Record<string, Json> = {};
-  for (const [k, v] of Object.entries(item)) if (!INTAKE_KEYS.has(k)) attrs[k] = v;
+  for (const [k, v] of Object.entries(item)) if (!INTAKE_KEYS.has(k)) setOwn(attrs, k, v);
   const embedded = embeddedObject(item.message);
   if (!embedded) {
     const m = item.message;
@@ -220,7 +221,7 @@ export function normalize(
   const official = officialFields(item, attrs, defaults);
   const tags = limitTags([...parseTags(defaults.ddtags), ...parseTags(item.ddtags)], notes.trimmed);
 
-  const els = isElsEvent(attrs);
+  const els = isElsEvent(attrs, official.source);
   let message = els && unpacked === '' ? elsMessage(attrs) : unpacked;
   const attributes = limitAttributes(attrs, notes.trimmed);
   let raw = embeddedRaw;

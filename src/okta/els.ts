@@ -2,22 +2,37 @@
 // redelivery key and their human-readable message.
 import type { Json } from '../domain/log-event.ts';
 
-/** True when the attributes look like an ELS event (event_type and execution_id are always sent). */
-export function isElsEvent(attrs: Record<string, Json>): boolean {
-  return typeof attrs.event_type === 'string' && typeof attrs.execution_id === 'string';
+/** The ddsource Okta's Datadog template sets. */
+export const ELS_SOURCE = 'okta-workflows-els';
+
+/**
+ * True when a log is an ELS execution event: it has an execution_id and an event_type, and either comes with
+ * the ELS source or has a FLOW_* event type (Okta's names). Other logs that happen to carry those two
+ * attribute names are ordinary logs: never de-duplicated.
+ */
+export function isElsEvent(attrs: Record<string, Json>, source?: string | null): boolean {
+  const type = attrs.event_type;
+  if (typeof type !== 'string' || typeof attrs.execution_id !== 'string') return false;
+  return source === ELS_SOURCE || type.startsWith('FLOW_');
 }
 
 /**
- * The redelivery key of an ELS event: its idempotency_key, else execution_id + event_type. The event's own
- * timestamp leads the key: a redelivery repeats it, and time-ordered keys keep the unique index's inserts at
- * its end instead of at random pages (measured: a large share of the insert cost).
+ * The redelivery key of an ELS event, or null when it has no timestamp (a redelivery repeats the event,
+ * timestamp included; without one two different events could not be told apart). Every identifying field
+ * is part of the key, JSON-encoded so no two different events share it; the timestamp leads so the unique
+ * index grows at its end instead of at random pages (a large share of the insert cost, measured).
  */
-export function elsDedupKey(attrs: Record<string, Json>): string {
-  const org = typeof attrs.org_id === 'string' ? attrs.org_id : '';
-  const ts = String(attrs.timestamp ?? '');
-  const key = attrs.idempotency_key;
-  if (typeof key === 'string' && key.trim() !== '') return `${ts}|els:${org}:${key.trim()}`;
-  return `${ts}|els:${org}:${String(attrs.execution_id)}|${String(attrs.event_type)}`;
+export function elsDedupKey(attrs: Record<string, Json>): string | null {
+  const ts = attrs.timestamp;
+  if ((typeof ts !== 'string' || ts.trim() === '') && typeof ts !== 'number') return null;
+  const s = (v: Json | undefined) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+  return JSON.stringify([
+    s(ts),
+    s(attrs.org_id),
+    s(attrs.execution_id),
+    s(attrs.event_type),
+    s(attrs.idempotency_key),
+  ]);
 }
 
 const VERBS: Record<string, string> = {
