@@ -141,3 +141,21 @@ describe('in-flight byte budget', () => {
     expect(stored).toBe(results.filter((s) => s === 202).length * 500);
   });
 });
+
+describe('large logs in many concurrent requests', () => {
+  it('commits 15 concurrent 4 MB requests without exhausting the writer thread', async () => {
+    srv = await startTestServer();
+    const body = (i: number) =>
+      JSON.stringify(
+        Array.from({ length: 4 }, (_, k) => ({ message: `${i}-${k}-${'m'.repeat(1_000_000 - 20)}` })),
+      );
+    const statuses = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => post(srv!.url, body(i)).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 202).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 202 || s === 503)).toBe(true);
+    expect(await srv.store.countLogs()).toBe(statuses.filter((s) => s === 202).length * 4);
+    // The writer is still healthy afterwards.
+    expect((await post(srv.url, JSON.stringify({ message: 'after' }))).status).toBe(202);
+  }, 60_000);
+});

@@ -416,3 +416,17 @@ describe('home page', () => {
     expect(html).toContain('DD-API-KEY');
   });
 });
+
+describe('entry limits on every body kind', () => {
+  it('answers 413 to more than 1000 text lines and stores none of them', async () => {
+    const before = await srv.store.countLogs();
+    const res = await fetch(`${srv.url}/api/v2/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'dd-api-key': API_KEY },
+      body: 'x\n'.repeat(1001),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).errors[0].detail).toMatch(/1001 lines/);
+    expect(await srv.store.countLogs()).toBe(before);
+  });
+});

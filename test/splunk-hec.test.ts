@@ -80,3 +80,13 @@ describe('Splunk HEC', () => {
     expect(await res.json()).toEqual({ text: 'HEC is healthy', code: 17 });
   });
 });
+
+describe('Splunk HEC limits', () => {
+  it('answers 413 past 1000 events in one request and stores none', async () => {
+    const before = await srv.store.countLogs();
+    const res = await hec('{"event":"e"}'.repeat(1001));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).text).toMatch(/at most 1000/);
+    expect(await srv.store.countLogs()).toBe(before);
+  });
+});

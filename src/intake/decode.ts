@@ -116,10 +116,14 @@ export function bodyKind(contentType: string | undefined): BodyKind {
 /** Parses a decoded body into the list of received items (objects or raw lines). */
 export function parseItems(text: string, kind: BodyKind): unknown[] {
   if (kind === 'text') {
-    return text
-      .split(/\r?\n/)
-      .filter((l) => l.trim() !== '')
-      .map((line) => ({ message: line }));
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    if (lines.length > LIMITS.maxEntries) {
+      throw new HttpError(
+        413,
+        `Payload too large: ${lines.length} lines, at most ${LIMITS.maxEntries} logs per request`,
+      );
+    }
+    return lines.map((line) => ({ message: line }));
   }
   if (text.trim() === '') throw new HttpError(400, 'Malformed payload: the body is empty');
   let value: unknown;

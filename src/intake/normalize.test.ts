@@ -237,3 +237,20 @@ describe('normalize: limits', () => {
     expect(event!.attributes['k'.repeat(50)]).toBe(1);
   });
 });
+
+describe('normalize: a log whose attributes alone pass 1 MB', () => {
+  it('cuts long string attributes to 1 KB and flags the log', () => {
+    const { event, notes } = normalize(
+      { message: 'm', blob: 'b'.repeat(1_500_000), nested: { more: 'c'.repeat(2000) } },
+      {},
+      ctx,
+    );
+    expect(notes.truncated).toBe(true);
+    expect(
+      Buffer.byteLength(JSON.stringify(event!.attributes)) + Buffer.byteLength(event!.message),
+    ).toBeLessThanOrEqual(1024 * 1024);
+    expect((event!.attributes.blob as string).length).toBe(1024);
+    expect(((event!.attributes.nested as any).more as string).length).toBe(1024);
+    expect(event!.message).toBe('m');
+  });
+});

@@ -196,7 +196,27 @@ function enforceSize(
   if (size <= LIMITS.maxLogBytes) return message;
   notes.truncated = true;
   flags.truncated = true;
-  return truncateUtf8(message, Math.max(0, LIMITS.maxLogBytes - (size - msgBytes)));
+  const attrBytes = size - msgBytes;
+  if (attrBytes <= LIMITS.maxLogBytes) return truncateUtf8(message, LIMITS.maxLogBytes - attrBytes);
+  // The attributes alone are over the limit: long string values are cut too (to 1 KB each).
+  shortenStrings(attrs, 1);
+  const left = LIMITS.maxLogBytes - Buffer.byteLength(JSON.stringify(attrs));
+  return truncateUtf8(message, Math.max(0, left));
+}
+
+/** Cuts every string attribute longer than 1 KB (in place; the walk stops at the depth limit). */
+function shortenStrings(obj: Record<string, Json> | Json[], depth: number): void {
+  if (depth > LIMITS.maxDepth) return;
+  const entries: [string | number, Json][] = Array.isArray(obj)
+    ? obj.map((v, i) => [i, v])
+    : Object.entries(obj);
+  for (const [k, v] of entries) {
+    if (typeof v === 'string' && v.length > 1024) {
+      const cut = truncateUtf8(v, 1024);
+      if (Array.isArray(obj)) obj[k as number] = cut;
+      else setOwn(obj, k as string, cut);
+    } else if (v !== null && typeof v === 'object') shortenStrings(v, depth + 1);
+  }
 }
 
 /** Turns one received item into a LogEvent, or no event when policy drops it. */

@@ -53,6 +53,9 @@ export function splitConcatenated(text: string): unknown[] {
       }
     }
     if (depth !== 0) throw new HecError(400, 'Invalid data format', 6, out.length);
+    if (out.length >= LIMITS.maxEntries) {
+      throw new HecError(413, `Too many events in one request: at most ${LIMITS.maxEntries}`, 6, out.length);
+    }
     try {
       out.push(JSON.parse(text.slice(i, j + 1)));
     } catch {
@@ -125,7 +128,6 @@ export function registerSplunkHec(app: FastifyInstance, deps: IngestDeps): void 
     const text = decodeUtf8(decoded);
     if (text.trim() === '') throw new HecError(400, 'No data', 5);
     const items = splitConcatenated(text).map(hecItem);
-    if (items.length > LIMITS.maxEntries * 100) throw new HttpError(413, 'Too many events in one request');
     await ingest(deps, items, {}, decoded.length);
     return reply.code(200).send({ text: 'Success', code: 0 });
   };

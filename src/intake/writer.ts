@@ -7,12 +7,16 @@ import { type Store, StoreFullError, StoreUnavailableError } from '../store/stor
 
 interface Pending {
   events: LogEvent[];
+  /** approximate size, to bound a commit's bytes as well as its count */
+  bytes: number;
   resolve: (inserted: boolean[]) => void;
   reject: (err: Error) => void;
 }
 
 /** Largest number of logs in one transaction; bigger queues are committed in several. */
 const MAX_BATCH = 1000;
+/** Largest approximate size of one commit (the writer thread holds a whole batch in its small heap). */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 /** Writes logs to the store in group commits; `submit` resolves once they are durable. */
 export class LogWriter {
@@ -44,7 +48,7 @@ export class LogWriter {
   }
 
   /** Queues logs for the next commit; rejects at once with 503 when the queue is full. */
-  submit(events: LogEvent[]): Promise<boolean[]> {
+  submit(events: LogEvent[], bytes = 0): Promise<boolean[]> {
     if (events.length === 0) return Promise.resolve([]);
     if (this.isFull(events.length)) {
       return Promise.reject(
@@ -52,7 +56,7 @@ export class LogWriter {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      this.queue.push({ events, bytes, resolve, reject });
       this.queued += events.length;
       this.metrics.queueDepth.set(this.queued);
       if (!this.running) {
@@ -71,10 +75,16 @@ export class LogWriter {
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
     let n = 0;
-    while (this.queue.length > 0 && (n === 0 || n + this.queue[0]!.events.length <= MAX_BATCH)) {
-      const p = this.queue.shift()!;
-      n += p.events.length;
-      batch.push(p);
+    let bytes = 0;
+    for (;;) {
+      const next = this.queue[0];
+      if (!next) break;
+      const fits = n + next.events.length <= MAX_BATCH && bytes + next.bytes <= MAX_BATCH_BYTES;
+      if (n > 0 && !fits) break;
+      this.queue.shift();
+      n += next.events.length;
+      bytes += next.bytes;
+      batch.push(next);
     }
     this.queued -= n;
     return batch;
