@@ -91,7 +91,10 @@ describe('a full database', () => {
     expect(answer.errors[0].detail).toMatch(/max_db_size_mb/);
     const page = await srv.store.readLogs({ from: 0, to: Date.now() + 1e7, sort: 'asc', limit: 1 });
     expect(page.logs[0]!.message).toBe('before-full');
-    expect((await fetch(`${srv.url}/healthz`)).status).toBe(200);
+    // Not ready while nothing can be persisted, and it says why.
+    const health = await fetch(`${srv.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as any).detail).toMatch(/database is full/);
     const integrity = (srv.store as SqliteStore).db.pragma('integrity_check', { simple: true });
     expect(integrity).toBe('ok');
   });

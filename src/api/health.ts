@@ -12,6 +12,11 @@ export function registerHealth(app: FastifyInstance, deps: ServerDeps): void {
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', detail: (err as Error).message });
     }
+    const failure = deps.writer.lastFailure();
+    if (failure) {
+      // Intake cannot persist logs right now (disk full, I/O error): not ready, and say why.
+      return reply.code(503).send({ status: 'unavailable', store: deps.store.kind, detail: failure.detail });
+    }
     return { status: 'ok', store: deps.store.kind, queue: deps.writer.depth };
   });
   app.get('/metrics', async (req, reply) => {

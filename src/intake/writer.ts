@@ -25,6 +25,7 @@ export class LogWriter {
   private running = false;
   private idle: (() => void)[] = [];
   private listeners: ((events: LogEvent[]) => void)[] = [];
+  private failure: { error: HttpError; at: number } | undefined;
 
   constructor(
     private readonly store: Store,
@@ -35,6 +36,15 @@ export class LogWriter {
   /** Logs waiting for a commit. */
   get depth(): number {
     return this.queued;
+  }
+
+  /**
+   * Why the last commit failed, if it failed within `withinMs` and none has succeeded since (readiness
+   * reports it). It expires so that a balancer that stopped sending traffic lets some through again to
+   * find out whether storage recovered.
+   */
+  lastFailure(withinMs = 30_000, now = Date.now()): HttpError | undefined {
+    return this.failure && now - this.failure.at < withinMs ? this.failure.error : undefined;
   }
 
   /** True when a request of `n` logs would overflow the queue. */
@@ -98,6 +108,7 @@ export class LogWriter {
       try {
         const inserted = await this.store.appendLogs(events);
         end();
+        this.failure = undefined;
         this.metrics.commitBatch.observe(events.length);
         let i = 0;
         for (const p of batch) {
@@ -109,6 +120,7 @@ export class LogWriter {
       } catch (err) {
         end();
         const mapped = mapStoreError(err);
+        this.failure = { error: mapped, at: Date.now() };
         this.metrics.storeErrors.inc({
           reason: mapped.status === 507 ? 'full' : mapped.status === 503 ? 'unavailable' : 'other',
         });
