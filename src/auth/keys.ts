@@ -91,6 +91,11 @@ export async function bootstrapKeys(
   now: number,
 ): Promise<BootstrapResult> {
   const result: BootstrapResult = { generated: {}, warnings: [] };
+  if (env.FLOWWATCH_API_KEY?.trim() && env.FLOWWATCH_API_KEY.trim() === env.FLOWWATCH_APP_KEY?.trim()) {
+    throw new Error(
+      'FLOWWATCH_API_KEY and FLOWWATCH_APP_KEY are the same: an application key must differ from the API key',
+    );
+  }
   const existing = await store.listKeys();
   for (const [kind, name] of [
     ['api', 'FLOWWATCH_API_KEY'],
@@ -99,6 +104,12 @@ export async function bootstrapKeys(
     const value = env[name]?.trim();
     if (!value) continue;
     const hash = hashKey(value);
+    const clash = existing.find((k) => k.hash === hash && k.kind !== kind);
+    if (clash) {
+      throw new Error(
+        `${name} is already stored as an ${clash.kind} key ("${clash.name}", id ${clash.id}): API and application keys must differ`,
+      );
+    }
     const found = existing.find((k) => k.hash === hash && k.kind === kind);
     if (!found) {
       const rec = { ...keyRecord(kind, name, value, now) };
