@@ -1,5 +1,5 @@
 // Conformance with the official Datadog client: LogsApi.submitLog (plain and gzip) and listLogs.
-import { client, v2 } from '@datadog/datadog-api-client';
+import { client, v1, v2 } from '@datadog/datadog-api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../src/main.ts';
 import { elsEvent } from './helpers/els.ts';
@@ -65,6 +65,16 @@ describe('@datadog/datadog-api-client against Flowwatch', () => {
       }),
     );
     await expect(bad.submitLog({ body: [item('x')] })).rejects.toMatchObject({ code: 403 });
+  });
+
+  it('AuthenticationApi.validate answers valid, and raises 403 for a wrong key', async () => {
+    const config = (apiKey: string) =>
+      client.createConfiguration({
+        authMethods: { apiKeyAuth: apiKey },
+        baseServer: new client.BaseServerConfiguration(srv.url, {}),
+      });
+    expect(await new v1.AuthenticationApi(config(API_KEY)).validate()).toMatchObject({ valid: true });
+    await expect(new v1.AuthenticationApi(config('wrong')).validate()).rejects.toMatchObject({ code: 403 });
   });
 
   it('listLogs pages with the cursor the client reads from meta.page.after', async () => {

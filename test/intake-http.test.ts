@@ -377,6 +377,8 @@ describe('search API paging and errors', () => {
     [{ sort: 'random' }, /sort/],
     [{ page: { cursor: 'garbage' } }, /cursor/],
     [{ filter: { from: 'now', to: 'now-1h' } }, /after/],
+    [{ filter: { query: 5 } }, /filter.query must be a string/],
+    [[1, 2], /JSON object/],
   ])('answers 400 to %j', async (body, detail) => {
     const res = await fetch(`${srv.url}/api/v2/logs/events/search`, {
       method: 'POST',
@@ -385,6 +387,21 @@ describe('search API paging and errors', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).errors[0]).toMatch(detail);
+  });
+});
+
+describe('search API hostile input', () => {
+  it('answers 400 to repeated GET parameters and 401 before reading the body of a key-less request', async () => {
+    const rep = await fetch(`${srv.url}/api/v2/logs/events?filter[query]=*&filter[query]=*`, {
+      headers: appHeaders,
+    });
+    expect(rep.status).toBe(400);
+    const noKeys = await fetch(`${srv.url}/api/v2/logs/events/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filter: { query: 'x'.repeat(500_000) } }),
+    });
+    expect(noKeys.status).toBe(401);
   });
 });
 

@@ -1,6 +1,6 @@
 // Datadog's log search API (v2): POST /api/v2/logs/events/search and GET /api/v2/logs/events.
 // This first version reads by time range with cursors; the query language arrives with the search issue.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredLog } from '../domain/log-event.ts';
 import { requireAppKey } from './auth.ts';
 import { HttpError } from './errors.ts';
@@ -8,7 +8,7 @@ import type { ServerDeps } from './server.ts';
 import { parseTime } from './time.ts';
 
 interface SearchParams {
-  query?: string;
+  query?: unknown;
   from?: unknown;
   to?: unknown;
   sort?: unknown;
@@ -36,6 +36,9 @@ export function toDatadogLog(l: StoredLog) {
 
 async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
   const now = Date.now();
+  if (p.query !== undefined && typeof p.query !== 'string') {
+    throw new HttpError(400, `filter.query must be a string, got ${JSON.stringify(p.query)}`);
+  }
   const query = (p.query ?? '*').trim();
   if (query !== '*' && query !== '') {
     throw new HttpError(
@@ -86,8 +89,16 @@ async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
 /** Registers the search routes (API and application keys required). */
 export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void {
   const base = (host: string | undefined) => deps.settings.public_url ?? `http://${host ?? 'localhost'}`;
-  app.post('/api/v2/logs/events/search', async (req) => {
-    requireAppKey(deps.keys, req);
+  // Keys are checked before the body is read.
+  const onRequest = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    try {
+      requireAppKey(deps.keys, req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
+  app.post('/api/v2/logs/events/search', { onRequest }, async (req) => {
     const b = (req.body ?? {}) as {
       filter?: { query?: string; from?: unknown; to?: unknown };
       sort?: unknown;
@@ -103,8 +114,7 @@ export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void
       self.toString(),
     );
   });
-  app.get('/api/v2/logs/events', async (req) => {
-    requireAppKey(deps.keys, req);
+  app.get('/api/v2/logs/events', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const self = new URL(req.url, base(req.headers.host));
     self.searchParams.delete('page[cursor]');

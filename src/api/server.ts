@@ -58,8 +58,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, e: HttpError
   if (e.retryAfterS !== undefined) void reply.header('retry-after', String(e.retryAfterS));
   const url = req.url;
   if (url.startsWith('/services/collector')) return reply.code(e.status).send(hecErrorBody(e));
-  if (INTAKE_PATHS.test(url) || url.startsWith('/api/v1/validate'))
-    return reply.code(e.status).send(datadogErrorBody(e.status, e.detail));
+  if (INTAKE_PATHS.test(url)) return reply.code(e.status).send(datadogErrorBody(e.status, e.detail));
   return reply.code(e.status).send({ errors: [e.detail] });
 }
 
@@ -73,7 +72,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 200 },
-    return503OnClosing: true,
+    // Requests that reach us while closing are served normally (the writer drains after them), not 503'd.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     requestTimeout: 60_000,
     ...(https ? { https } : {}),

@@ -196,7 +196,8 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.worker?.close();
     this.inline?.close();
-    if (!this.db.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // No checkpoint here: the write connection checkpoints when it closes, and a CLI command (keys,
+    // backup) must not hold off a running server's writer with a TRUNCATE checkpoint.
     this.db.close();
   }
 }
