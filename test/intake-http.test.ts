@@ -447,3 +447,29 @@ describe('entry limits on every body kind', () => {
     expect(await srv.store.countLogs()).toBe(before);
   });
 });
+
+describe('live-tail read', () => {
+  it('follows stored order from the end, including an event dated 10 minutes ago', async () => {
+    const tail = (q = '') =>
+      fetch(`${srv.url}/api/flowwatch/v1/logs/tail${q}`, { headers: appHeaders }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as any,
+      }));
+    const start = await tail();
+    expect(start.body.data).toEqual([]);
+    const id = `late-${Date.now()}`;
+    expect(
+      (
+        await post(
+          '/api/v2/logs',
+          oktaBody(elsEvent('flow_fail', { execution_id: id, idempotency_key: id }, Date.now() - 600_000)),
+        )
+      ).status,
+    ).toBe(202);
+    const page = await tail(`?after=${start.body.meta.after}`);
+    expect(page.body.data.map((l: any) => l.attributes.attributes.execution_id)).toEqual([id]);
+    expect((await tail(`?after=${page.body.meta.after}`)).body.data).toEqual([]);
+    expect((await tail('?after=garbage')).status).toBe(400);
+    expect((await fetch(`${srv.url}/api/flowwatch/v1/logs/tail`)).status).toBe(401);
+  });
+});

@@ -114,6 +114,24 @@ export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void
       self.toString(),
     );
   });
+  // Flowwatch's own live-tail read (not a Datadog path): logs in stored order after a position, so that
+  // late arrivals dated in the past are followed too. `after` omitted returns the current end.
+  app.get('/api/flowwatch/v1/logs/tail', { onRequest }, async (req) => {
+    const q = req.query as Record<string, unknown>;
+    if (q.after !== undefined && typeof q.after !== 'string')
+      throw new HttpError(400, 'after must be given once');
+    const limit = q.limit === undefined ? 1000 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new HttpError(400, 'limit must be an integer from 1 to 1000');
+    try {
+      const page = await deps.store.readLogsAfter(q.after as string | undefined, limit);
+      return { data: page.logs.map(toDatadogLog), meta: { after: page.next } };
+    } catch (err) {
+      if (/invalid cursor/.test((err as Error).message))
+        throw new HttpError(400, `after: ${(err as Error).message}`);
+      throw err;
+    }
+  });
   app.get('/api/v2/logs/events', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const self = new URL(req.url, base(req.headers.host));

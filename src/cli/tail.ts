@@ -1,64 +1,49 @@
-// `flowwatch tail [QUERY]`: prints logs as they arrive at a running server until Ctrl-C.
+// `flowwatch tail`: prints logs as a running server stores them, until Ctrl-C. It follows stored order, so
+// events that arrive late (an Okta retry dated minutes ago) are shown too.
 import type { Command } from 'commander';
 import { type ApiLog, formatLog } from './format.ts';
 import { apiRequest, withClientOptions } from './options.ts';
+
+interface TailPage {
+  data: ApiLog[];
+  meta: { after: string };
+}
 
 /** Registers `tail`. */
 export function registerTail(program: Command): void {
   withClientOptions(program.command('tail'))
     .description('follow new logs of a running server')
-    .argument('[query]', 'Datadog log search query', '*')
-    .option(
-      '--lookback <seconds>',
-      'also show logs dated this far back when starting, and catch late arrivals',
-      '60',
-    )
-    .option('--interval <ms>', 'poll interval', '1000')
+    .argument('[query]', 'Datadog log search query (only "*" until the query language lands)', '*')
+    .option('-n, --lines <n>', 'first print the last N stored logs', '10')
+    .option('--interval <ms>', 'poll interval', '500')
     .option('--json', 'print NDJSON')
     .action(
       async (
         query: string,
-        o: {
-          lookback: string;
-          interval: string;
-          json?: boolean;
-          url: string;
-          apiKey?: string;
-          appKey?: string;
-        },
+        o: { lines: string; interval: string; json?: boolean; url: string; apiKey?: string; appKey?: string },
       ) => {
-        const lookbackMs = Number(o.lookback) * 1000;
         const interval = Number(o.interval);
-        if (!Number.isFinite(lookbackMs) || lookbackMs < 0)
-          throw new Error(`--lookback must be a number of seconds, got "${o.lookback}"`);
+        const lines = Number(o.lines);
+        if (!Number.isInteger(lines) || lines < 0)
+          throw new Error(`--lines must be a whole number, got "${o.lines}"`);
         if (!Number.isFinite(interval) || interval < 100)
           throw new Error(`--interval must be at least 100 ms, got "${o.interval}"`);
-        const seen = new Map<string, number>();
+        if (query.trim() !== '*')
+          throw new Error(`tail takes only "*" until the query language lands, got "${query}"`);
         let stopped = false;
         process.once('SIGINT', () => {
           stopped = true;
         });
+        const end = Number(((await apiRequest(o, '/api/flowwatch/v1/logs/tail')) as TailPage).meta.after);
+        let after = String(Math.max(0, end - lines));
         while (!stopped) {
-          const now = Date.now();
-          let cursor: string | undefined;
-          do {
-            const page = (await apiRequest(o, '/api/v2/logs/events/search', {
-              method: 'POST',
-              body: {
-                filter: { query, from: now - lookbackMs, to: now + 7_200_000 },
-                sort: 'timestamp',
-                page: { limit: 1000, cursor },
-              },
-            })) as { data: ApiLog[]; meta?: { page?: { after?: string } } };
-            for (const l of page.data) {
-              if (seen.has(l.id)) continue;
-              seen.set(l.id, Date.parse(l.attributes.timestamp));
-              process.stdout.write(`${o.json ? JSON.stringify(l) : formatLog(l)}\n`);
-            }
-            cursor = page.meta?.page?.after;
-          } while (cursor && !stopped);
-          for (const [id, ts] of seen) if (ts < now - lookbackMs) seen.delete(id);
-          await new Promise((r) => setTimeout(r, interval));
+          const page = (await apiRequest(
+            o,
+            `/api/flowwatch/v1/logs/tail?after=${encodeURIComponent(after)}`,
+          )) as TailPage;
+          for (const l of page.data) process.stdout.write(`${o.json ? JSON.stringify(l) : formatLog(l)}\n`);
+          after = page.meta.after;
+          if (page.data.length < 1000) await new Promise((r) => setTimeout(r, interval));
         }
       },
     );

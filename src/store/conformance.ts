@@ -91,6 +91,21 @@ export function storeConformance(
       await store.close();
     });
 
+    it('follows logs in stored order from the end, including ones dated in the past', async () => {
+      const store = await open();
+      await store.appendLogs([makeLog({ message: 'old one' })]);
+      const start = await store.readLogsAfter(undefined, 10);
+      expect(start.logs).toEqual([]);
+      await store.appendLogs([makeLog({ message: 'late', timestamp: 1 }), makeLog({ message: 'new' })]);
+      const page = await store.readLogsAfter(start.next, 1);
+      expect(page.logs.map((l) => l.message)).toEqual(['late']);
+      const rest = await store.readLogsAfter(page.next, 10);
+      expect(rest.logs.map((l) => l.message)).toEqual(['new']);
+      expect((await store.readLogsAfter(rest.next, 10)).logs).toEqual([]);
+      await expect(store.readLogsAfter('garbage', 1)).rejects.toThrow(/invalid cursor/);
+      await store.close();
+    });
+
     it('rejects a garbage cursor', async () => {
       const store = await open();
       await expect(

@@ -45,6 +45,11 @@ export interface Store {
   appendLogs(events: LogEvent[]): Promise<boolean[]>;
   /** Reads logs in a time range. */
   readLogs(query: LogQuery): Promise<LogPage>;
+  /**
+   * Logs in the order they were stored, after a position (live tail): late arrivals dated in the past are
+   * seen too. `after` undefined starts at the end; the answer says where to continue.
+   */
+  readLogsAfter(after: string | undefined, limit: number): Promise<{ logs: StoredLog[]; next: string }>;
   /** Number of stored logs. */
   countLogs(): Promise<number>;
   /** Deletes at most `limit` logs older than `before` (epoch ms); returns how many went. */

@@ -118,6 +118,25 @@ export class SqliteStore implements Store {
     return this.write((c) => c.append(rows), { op: 'append', rows });
   }
 
+  async readLogsAfter(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ logs: StoredLog[]; next: string }> {
+    if (after === undefined) {
+      const max = (this.db.prepare('SELECT max(seq) AS m FROM logs').get() as { m: number | null }).m ?? 0;
+      return { logs: [], next: String(max) };
+    }
+    const from = Number(after);
+    if (!Number.isSafeInteger(from) || from < 0) throw new Error(`invalid cursor "${after.slice(0, 40)}"`);
+    const rows = this.db
+      .prepare(
+        `SELECT seq, ts, received_at, status, service, source, host, message, tags, trace_id, json(attributes) AS attributes,
+                raw, dedup_key FROM logs WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .all(from, limit) as LogRow[];
+    return { logs: rows.map(toLog), next: String(rows.at(-1)?.seq ?? from) };
+  }
+
   async readLogs(q: LogQuery): Promise<LogPage> {
     const params: unknown[] = [q.from, q.to];
     let where = 'ts >= ? AND ts < ?';
