@@ -47,6 +47,19 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     expect(e.status).toBe('info');
   });
 
+  it.each(['flow_start', 'flow_complete', 'flow_fail', 'flow_cancel', 'flow_throttle'])(
+    'keeps every field of %s exactly, and fields Okta may add later',
+    (name) => {
+      const ev = {
+        ...fixture(`${name}.json`),
+        timestamp: '2026-11-27T03:00:00.000Z',
+        field_added_in_2027: { nested: [1, 'two'] },
+      };
+      const { event } = normalize(okta(ev), {}, ctx);
+      expect(event!.attributes).toEqual(ev);
+    },
+  );
+
   it('accepts the event substituted as a raw object too', () => {
     const ev = fixture('flow_throttle.json');
     const { event } = normalize(okta(ev, false), {}, ctx);
