@@ -38,9 +38,21 @@ export function safeStringify(value: unknown): string {
   }
 }
 
+const tagCache = new Map<string, string[]>();
+
 /** Parses `ddtags` (comma-separated), lowercasing and sanitising as Datadog does. */
 export function parseTags(value: unknown): string[] {
   if (typeof value !== 'string') return [];
+  // Senders repeat the same ddtags on every log (Okta's template does): remember a few hundred.
+  const cached = tagCache.get(value);
+  if (cached) return cached;
+  const tags = parseTagsUncached(value);
+  if (tagCache.size >= 500) tagCache.clear();
+  tagCache.set(value, tags);
+  return tags;
+}
+
+function parseTagsUncached(value: string): string[] {
   const out: string[] = [];
   for (const part of value.split(',')) {
     let tag = part

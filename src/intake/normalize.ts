@@ -117,8 +117,14 @@ function unpack(item: Record<string, Json>): {
   // hostname, service) are read from the top level first (officialFields), so they win over embedded ones.
   // Every key of the event lands in the attributes, so the event stays whole there; the text as received is
   // kept as well only when the merge overwrote a top-level key (limits add it too, in normalize).
-  const conflict = Object.keys(embedded).some((k) => k in attrs);
-  const merged = { ...attrs, ...embedded };
+  let conflict = false;
+  let merged = embedded;
+  for (const _k in attrs) {
+    // Only when there are top-level extras: copy, and note whether the event overwrites one of them.
+    conflict = Object.keys(embedded).some((k) => Object.hasOwn(attrs, k));
+    merged = { ...attrs, ...embedded };
+    break;
+  }
   const raw = !conflict
     ? null
     : typeof item.message === 'string'
