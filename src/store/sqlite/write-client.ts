@@ -22,7 +22,7 @@ const WORKER_URL = new URL(fromSource ? './write-worker.ts' : './write-worker.js
 // The writer holds one batch at a time and the checkpointer almost nothing: small heaps keep the
 // process's resident memory low (each thread is a V8 isolate of its own).
 const HEAP_LIMITS = {
-  writer: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 4 },
+  writer: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
   checkpointer: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 },
 };
 
