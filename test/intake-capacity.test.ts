@@ -27,9 +27,9 @@ describe('backpressure', () => {
     const dataDir = tempDir();
     const real = new SqliteStore({ dataDir });
     const slow = Object.assign(Object.create(real) as SqliteStore, {
-      appendLogs: async (events: Parameters<SqliteStore['appendLogs']>[0]) => {
+      appendEncoded: async (groups: Parameters<SqliteStore['appendEncoded']>[0]) => {
         await new Promise((r) => setTimeout(r, 50));
-        return real.appendLogs(events);
+        return real.appendEncoded(groups);
       },
     });
     srv = await startTestServer({ max_queue_events: 5, data_dir: dataDir }, slow);
@@ -63,10 +63,21 @@ describe('backpressure', () => {
       writer.submit([makeLog()]),
     ]);
     expect(results).toEqual([[true, true], [false], [true]]);
+    // Commit listeners (monitors, live tail) get exactly the stored logs, duplicates left out.
+    const seen: string[] = [];
+    writer.onCommit((events) => seen.push(...events.map((e) => e.message)));
+    await Promise.all([
+      writer.submit([
+        makeLog({ dedup_key: 'a', message: 'dup' }),
+        makeLog({ dedup_key: 'c', message: 'new-c' }),
+      ]),
+      writer.submit([makeLog({ message: 'plain' })]),
+    ]);
+    expect(seen).toEqual(['new-c', 'plain']);
     const batches = (
       await metrics.registry.getSingleMetric('flowwatch_store_commit_logs')!.get()
     ).values.find((v) => (v as { metricName?: string }).metricName === 'flowwatch_store_commit_logs_count');
-    expect(batches?.value).toBe(1);
+    expect(batches?.value).toBe(2);
     await store.close();
   });
 });

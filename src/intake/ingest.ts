@@ -49,7 +49,7 @@ export async function ingest(
     if (event) events.push(event);
     else dropped++;
   }
-  const inserted = await deps.writer.submit(events, bodyBytes);
+  const inserted = await deps.writer.submit(events);
   const stored = inserted.filter(Boolean).length;
   const duplicates = inserted.length - stored;
   if (stored) m.intakeLogs.inc({ outcome: 'stored' }, stored);

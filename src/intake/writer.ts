@@ -3,12 +3,12 @@
 import { HttpError } from '../api/errors.ts';
 import type { LogEvent } from '../domain/log-event.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { type Store, StoreFullError, StoreUnavailableError } from '../store/store.ts';
+import { type EncodedLogs, type Store, StoreFullError, StoreUnavailableError } from '../store/store.ts';
 
 interface Pending {
-  events: LogEvent[];
-  /** approximate size, to bound a commit's bytes as well as its count */
-  bytes: number;
+  encoded: EncodedLogs;
+  /** kept only while someone listens to commits */
+  events: LogEvent[] | undefined;
   resolve: (inserted: boolean[]) => void;
   reject: (err: Error) => void;
 }
@@ -58,7 +58,7 @@ export class LogWriter {
   }
 
   /** Queues logs for the next commit; rejects at once with 503 when the queue is full. */
-  submit(events: LogEvent[], bytes = 0): Promise<boolean[]> {
+  submit(events: LogEvent[]): Promise<boolean[]> {
     if (events.length === 0) return Promise.resolve([]);
     if (this.isFull(events.length)) {
       return Promise.reject(
@@ -66,7 +66,8 @@ export class LogWriter {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, bytes, resolve, reject });
+      const encoded = this.store.encodeLogs(events);
+      this.queue.push({ encoded, events: this.listeners.length > 0 ? events : undefined, resolve, reject });
       this.queued += events.length;
       this.metrics.queueDepth.set(this.queued);
       if (!this.running) {
@@ -89,11 +90,11 @@ export class LogWriter {
     for (;;) {
       const next = this.queue[0];
       if (!next) break;
-      const fits = n + next.events.length <= MAX_BATCH && bytes + next.bytes <= MAX_BATCH_BYTES;
+      const fits = n + next.encoded.count <= MAX_BATCH && bytes + next.encoded.bytes <= MAX_BATCH_BYTES;
       if (n > 0 && !fits) break;
       this.queue.shift();
-      n += next.events.length;
-      bytes += next.bytes;
+      n += next.encoded.count;
+      bytes += next.encoded.bytes;
       batch.push(next);
     }
     this.queued -= n;
@@ -103,20 +104,21 @@ export class LogWriter {
   private async run(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
-      const events = batch.flatMap((p) => p.events);
+      const count = batch.reduce((n, p) => n + p.encoded.count, 0);
       const end = this.metrics.commitSeconds.startTimer();
       try {
-        const inserted = await this.store.appendLogs(events);
+        const inserted = await this.store.appendEncoded(batch.map((p) => p.encoded));
         end();
         this.failure = undefined;
-        this.metrics.commitBatch.observe(events.length);
+        this.metrics.commitBatch.observe(count);
         let i = 0;
         for (const p of batch) {
-          p.resolve(inserted.slice(i, i + p.events.length));
-          i += p.events.length;
+          const mine = inserted.slice(i, i + p.encoded.count);
+          i += p.encoded.count;
+          p.resolve(mine);
+          const stored = p.events?.filter((_, k) => mine[k]);
+          if (stored && stored.length > 0) for (const l of this.listeners) l(stored);
         }
-        const stored = events.filter((_, k) => inserted[k]);
-        if (stored.length > 0) for (const l of this.listeners) l(stored);
       } catch (err) {
         end();
         const mapped = mapStoreError(err);

@@ -33,6 +33,13 @@ export interface KeyRecord {
   revoked_at: number | null;
 }
 
+/** Logs serialised by a store for its own appendEncoded (opaque to everyone else). */
+export interface EncodedLogs {
+  readonly count: number;
+  /** approximate size, to bound a commit's bytes */
+  readonly bytes: number;
+}
+
 /** Raised when the database cannot grow (disk full or size cap): intake answers 507, nothing is lost. */
 export class StoreFullError extends Error {}
 /** Raised when the database is temporarily unusable (I/O error, busy): intake answers 503. */
@@ -43,6 +50,14 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Appends logs in one transaction; returns, per event, false when it was a duplicate (same dedup_key). */
   appendLogs(events: LogEvent[]): Promise<boolean[]>;
+  /**
+   * Serialises logs for appendEncoded. The writer does it when a request queues its logs, so the queue holds
+   * compact rows rather than object graphs (the objects become garbage at once instead of surviving until
+   * the commit).
+   */
+  encodeLogs(events: LogEvent[]): EncodedLogs;
+  /** Appends several encoded groups in one transaction; results in order, as appendLogs. */
+  appendEncoded(groups: EncodedLogs[]): Promise<boolean[]>;
   /** Reads logs in a time range. */
   readLogs(query: LogQuery): Promise<LogPage>;
   /**

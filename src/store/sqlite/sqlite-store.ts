@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
 import {
   decodeCursor,
+  type EncodedLogs,
   encodeCursor,
   type KeyRecord,
   type LogPage,
@@ -15,7 +16,13 @@ import {
 } from '../store.ts';
 import { migrate } from './migrations.ts';
 import { type WriteCall, WriteClient } from './write-client.ts';
-import { openWriteConnection, toInsertRow, type WriteConnection, type WriteOptions } from './write-core.ts';
+import {
+  type InsertRow,
+  openWriteConnection,
+  toInsertRow,
+  type WriteConnection,
+  type WriteOptions,
+} from './write-core.ts';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -71,6 +78,11 @@ function wrap(err: unknown): never {
   throw err;
 }
 
+/** Logs encoded as insert rows. */
+interface EncodedRows extends EncodedLogs {
+  rows: InsertRow[];
+}
+
 /** SQLite implementation of Store: reads and keys on this thread, log writes on the write connection. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -114,7 +126,19 @@ export class SqliteStore implements Store {
   }
 
   async appendLogs(events: LogEvent[]): Promise<boolean[]> {
+    return this.appendEncoded([this.encodeLogs(events)]);
+  }
+
+  encodeLogs(events: LogEvent[]): EncodedRows {
     const rows = events.map(toInsertRow);
+    let bytes = 0;
+    for (const r of rows) bytes += r[6].length + r[7].length + r[9].length + (r[10]?.length ?? 0) + 100;
+    return { count: rows.length, bytes, rows };
+  }
+
+  async appendEncoded(groups: EncodedLogs[]): Promise<boolean[]> {
+    const rows =
+      groups.length === 1 ? (groups[0] as EncodedRows).rows : groups.flatMap((g) => (g as EncodedRows).rows);
     return this.write((c) => c.append(rows), { op: 'append', rows });
   }
 
