@@ -60,9 +60,6 @@ const ENV: Record<string, keyof Settings> = {
   FLOWWATCH_METRICS_REQUIRE_KEY: 'metrics_require_key',
 };
 
-/** Documented list of environment variables, for the README and `--help`. */
-export const SETTINGS_ENV = ENV;
-
 /** A configuration error that names where the bad value came from. */
 export class ConfigError extends Error {}
 

@@ -1,16 +1,15 @@
 // The `flowwatch` command line against real data directories and a running server: keys, backup and
 // restore, search and tail.
-import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, APP_KEY, appHeaders, tempDir } from '../helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { API_KEY, APP_KEY, appHeaders } from '../helpers/server.ts';
 import {
   cleanEnv,
   cli,
   countByExecution,
   elsEvent,
-  killAll,
   loadGenerator,
   postEvent,
   searchAll,
@@ -18,19 +17,10 @@ import {
   sleep,
   spawnFlowwatch,
   stop,
+  tempDirsPerTest,
 } from './helpers.ts';
 
-const dirs: string[] = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
-
-afterEach(async () => {
-  await killAll();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dir = tempDirsPerTest();
 
 /** Polls `probe` until it returns `want`; resolves with the elapsed milliseconds or throws after `ms`. */
 async function until<T>(probe: () => Promise<T>, want: T, ms: number): Promise<number> {

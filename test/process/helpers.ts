@@ -6,11 +6,12 @@
 // `tsx` process would orphan the server (still holding the port and the database) instead of killing it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { API_KEY, APP_KEY, CLI } from '../helpers/server.ts';
+import { afterEach } from 'vitest';
+import { API_KEY, APP_KEY, CLI, tempDir } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** tsx's loader, as an absolute URL so that children may run in any directory. */
@@ -291,5 +292,22 @@ export function loadGenerator(url: string, senders: number, pauseMs = 0) {
       stopped = true;
       await done;
     },
+  };
+}
+
+/**
+ * Temporary directories for one test file: `dir(prefix)` makes one; after each test every child process is
+ * killed and the directories are removed.
+ */
+export function tempDirsPerTest(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await killAll();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return (prefix: string) => {
+    const d = tempDir(prefix);
+    dirs.push(d);
+    return d;
   };
 }

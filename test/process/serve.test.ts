@@ -1,11 +1,11 @@
 // `flowwatch serve` as a supervised process: orderly stop on SIGTERM/SIGINT, key bootstrap, settings from
 // the environment, config file errors and HTTPS.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { API_KEY, appHeaders, runCli, tempDir } from '../helpers/server.ts';
 import {
   cleanEnv,
@@ -14,7 +14,6 @@ import {
   elsEvent,
   freePort,
   KEY_ENV,
-  killAll,
   loadGenerator,
   type Proc,
   postEvent,
@@ -23,20 +22,11 @@ import {
   sleep,
   spawnFlowwatch,
   stop,
+  tempDirsPerTest,
   waitHealthy,
 } from './helpers.ts';
 
-const dirs: string[] = [];
-function dir(prefix: string): string {
-  const d = tempDir(prefix);
-  dirs.push(d);
-  return d;
-}
-
-afterEach(async () => {
-  await killAll();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const dir = tempDirsPerTest();
 
 /** Waits until `check` passes or throws its last error after `ms`. */
 async function eventually<T>(check: () => T | Promise<T>, ms = 5000): Promise<T> {
