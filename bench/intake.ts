@@ -18,7 +18,6 @@ import {
   countStoredLogs,
   ensureBuilt,
   type FlowwatchChild,
-  launcherFailures,
   ROOT,
   startFlowwatch,
 } from './lib/flowwatch.ts';
@@ -236,7 +235,6 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     launcher: single.launcher,
     build,
-    notes: launcherFailures().map((f) => `launcher that did not start: ${f}`),
     single: single.report,
     batch,
     rssSingleMax: rssSingle.max,

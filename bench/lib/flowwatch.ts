@@ -1,5 +1,5 @@
-// Flowwatch under test: `flowwatch serve` as a child process (built dist preferred, then the CLI from source
-// through tsx, then bench/serve-child.ts), on a temporary data directory with known keys.
+// Flowwatch under test: `flowwatch serve` from the built dist (bin/flowwatch.js) as a child process, on a
+// temporary data directory with known keys.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -11,27 +11,6 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Intake key the benchmark servers accept. */
 export const API_KEY = 'bench-api-key-0123456789abcdef00000';
 const APP_KEY = 'bench-app-key-0123456789abcdef000000000000';
-
-/** One way of starting `flowwatch serve`. */
-interface Launcher {
-  name: string;
-  args: (port: number, dataDir: string) => string[];
-}
-
-const LAUNCHERS: Launcher[] = [
-  {
-    name: 'dist (bin/flowwatch.js)',
-    args: (p, d) => ['bin/flowwatch.js', 'serve', '--port', String(p), '--data-dir', d],
-  },
-  {
-    name: 'source CLI (tsx src/cli/run.ts)',
-    args: (p, d) => ['--import', 'tsx', 'src/cli/run.ts', 'serve', '--port', String(p), '--data-dir', d],
-  },
-  {
-    name: 'bench/serve-child.ts (startServer, CLI bypassed)',
-    args: (p, d) => ['--import', 'tsx', 'bench/serve-child.ts', String(p), d],
-  },
-];
 
 function newestMtime(dir: string): number {
   let max = 0;
@@ -59,16 +38,7 @@ export interface FlowwatchChild extends Child {
   launcher: string;
 }
 
-const failures: string[] = [];
-
-/** Launcher failures seen so far (for the report). */
-export function launcherFailures(): string[] {
-  return failures;
-}
-
-let preferred = 0;
-
-/** Starts Flowwatch on a fresh data dir with the first launcher that becomes healthy. */
+/** Starts Flowwatch (the built dist, as users run it) on a fresh data dir and waits until it is healthy. */
 export async function startFlowwatch(): Promise<FlowwatchChild> {
   const dataDir = tempDir('flowwatch-bench-');
   const env = {
@@ -79,25 +49,23 @@ export async function startFlowwatch(): Promise<FlowwatchChild> {
   };
   // e.g. BENCH_FLOWWATCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/profiles" to profile the server
   const nodeArgs = (process.env.BENCH_FLOWWATCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  for (let i = preferred; i < LAUNCHERS.length; i++) {
-    const l = LAUNCHERS[i]!;
-    const port = await freePort();
-    const child = spawnNode([...nodeArgs, ...l.args(port, dataDir)], {
+  const port = await freePort();
+  const child = spawnNode(
+    [...nodeArgs, 'bin/flowwatch.js', 'serve', '--port', String(port), '--data-dir', dataDir],
+    {
       cwd: ROOT,
       env,
       url: `http://127.0.0.1:${port}`,
-    });
-    try {
-      await waitHealthy(child, '/healthz', 30_000);
-      preferred = i;
-      return { ...child, dataDir, launcher: l.name };
-    } catch (err) {
-      child.proc.kill('SIGKILL');
-      await child.exited;
-      failures.push(`${l.name}: ${(err as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300)}`);
-    }
+    },
+  );
+  try {
+    await waitHealthy(child, '/healthz', 30_000);
+  } catch (err) {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    throw new Error(`Flowwatch did not start (run npm run build?): ${(err as Error).message}`);
   }
-  throw new Error(`Flowwatch did not start:\n${failures.join('\n')}`);
+  return { ...child, dataDir, launcher: 'dist (bin/flowwatch.js)' };
 }
 
 /** Rows in the `logs` table of a (stopped) Flowwatch data directory. */

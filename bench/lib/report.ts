@@ -36,7 +36,6 @@ export interface Report {
   cpus: number;
   launcher: string;
   build: string;
-  notes: string[];
   single: SingleReport;
   batch: BatchReport;
   rssSingleMax: number;
@@ -181,7 +180,6 @@ export function renderSection(r: Report): string {
     `## bench:intake, ${r.date}`,
     '',
     `Node ${r.node}, ${r.cpus} CPUs, Flowwatch started from ${r.launcher} (${r.build}).`,
-    ...(r.notes.length > 0 ? ['', ...r.notes.map((n) => `- ${n}`)] : []),
     '',
     ...singleSection(r, s),
     '',
