@@ -18,7 +18,6 @@ interface SearchParams {
 
 /** A stored log in Datadog's `Log` shape. */
 export function toDatadogLog(l: StoredLog) {
-  const { _flowwatch, ...attributes } = l.attributes;
   return {
     id: l.id,
     type: 'log' as const,
@@ -29,7 +28,7 @@ export function toDatadogLog(l: StoredLog) {
       host: l.host ?? undefined,
       message: l.message,
       tags: [...l.tags, ...(l.source ? [`source:${l.source}`] : [])],
-      attributes: { ...attributes, ...(_flowwatch ? { _flowwatch } : {}) },
+      attributes: l.attributes,
     },
   };
 }

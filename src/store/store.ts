@@ -78,7 +78,7 @@ export interface Store {
   changedElsewhere(): Promise<boolean>;
   /** Writes a consistent copy of the database to `file` while it stays online. */
   backup(file: string): Promise<void>;
-  /** Liveness of the storage: resolves when a write transaction can be taken. */
+  /** Liveness of the storage: resolves when the database answers a read (write failures show in the writer). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

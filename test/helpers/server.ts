@@ -1,6 +1,5 @@
-// Test helpers: an in-process server on a fresh data directory, and a child-process server for tests that
-// kill or signal it.
-import { type ChildProcess, spawn } from 'node:child_process';
+// Test helpers: an in-process server on a fresh data directory, and running the CLI as a child process.
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,47 +75,4 @@ export function runCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
-}
-
-/** A `flowwatch serve` child process. */
-export interface ChildServer {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  /** resolves with the exit code */
-  exited: Promise<number | null>;
-}
-
-/** Spawns `flowwatch serve` on a free port and waits until /healthz answers 200. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [...NODE_ARGS, CLI, 'serve', '--port', String(port), ...args], {
-    env: { ...process.env, FLOWWATCH_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${out}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not become healthy: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url, output: () => out, exited };
 }
