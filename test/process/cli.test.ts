@@ -22,6 +22,9 @@ import {
 
 const dir = tempDirsPerTest();
 
+/** The flags that point `search` and `tail` at a server with the test keys. */
+const clientArgs = (url: string) => ['--url', url, '--api-key', API_KEY, '--app-key', APP_KEY];
+
 /** Polls `probe` until it returns `want`; resolves with the elapsed milliseconds or throws after `ms`. */
 async function until<T>(probe: () => Promise<T>, want: T, ms: number): Promise<number> {
   const started = Date.now();
@@ -204,19 +207,7 @@ describe('search and tail', () => {
     const events = [elsEvent(), elsEvent(), elsEvent()];
     for (const e of events) expect(await postEvent(server.url, e)).toBe(202);
 
-    const res = await cli([
-      'search',
-      '*',
-      '--from',
-      'now-1h',
-      '--json',
-      '--url',
-      server.url,
-      '--api-key',
-      API_KEY,
-      '--app-key',
-      APP_KEY,
-    ]);
+    const res = await cli(['search', '*', '--from', 'now-1h', '--json', ...clientArgs(server.url)]);
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(3);
@@ -227,34 +218,11 @@ describe('search and tail', () => {
     );
     expect(ids.sort()).toEqual(events.map((e) => e.execution_id).sort());
 
-    const limited = await cli([
-      'search',
-      '*',
-      '--json',
-      '--limit',
-      '2',
-      '--url',
-      server.url,
-      '--api-key',
-      API_KEY,
-      '--app-key',
-      APP_KEY,
-    ]);
+    const limited = await cli(['search', '*', '--json', '--limit', '2', ...clientArgs(server.url)]);
     expect(limited.code, limited.stderr).toBe(0);
     expect(limited.stdout.split('\n').filter((l) => l !== '')).toHaveLength(2);
 
-    const badLimit = await cli([
-      'search',
-      '*',
-      '--limit',
-      'x',
-      '--url',
-      server.url,
-      '--api-key',
-      API_KEY,
-      '--app-key',
-      APP_KEY,
-    ]);
+    const badLimit = await cli(['search', '*', '--limit', 'x', ...clientArgs(server.url)]);
     expect(badLimit.code).toBe(1);
     expect(badLimit.stderr).toContain('--limit');
 
@@ -280,18 +248,7 @@ describe('search and tail', () => {
     const before = elsEvent();
     expect(await postEvent(server.url, before)).toBe(202);
 
-    const tail = spawnFlowwatch([
-      'tail',
-      '--json',
-      '--interval',
-      '200',
-      '--url',
-      server.url,
-      '--api-key',
-      API_KEY,
-      '--app-key',
-      APP_KEY,
-    ]);
+    const tail = spawnFlowwatch(['tail', '--json', '--interval', '200', ...clientArgs(server.url)]);
     // it is running once it has printed the event from before it started
     const startDeadline = Date.now() + 20_000;
     while (!tail.stdout().includes(before.execution_id)) {
