@@ -1,5 +1,6 @@
 // The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+import type { Query } from '../search/ast.ts';
 
 /** A time-range read of logs, newest or oldest first, paged by an opaque cursor. */
 export interface LogQuery {
@@ -11,6 +12,8 @@ export interface LogQuery {
   limit: number;
   /** cursor returned by the previous page */
   cursor?: string;
+  /** a parsed search query (search/parse.ts); all logs when absent */
+  filter?: Query;
 }
 
 /** One page of logs. */

@@ -1,11 +1,15 @@
 // Versioned schema migrations for the embedded SQLite store; applied in order, each in a transaction.
 import type Database from 'better-sqlite3';
+import type { Json } from '../../domain/log-event.ts';
+import { complexPaths, fulltextValues, VALUE_SEPARATOR } from '../../search/values.ts';
 
 /** One schema change; never edit a released one, append a new version. */
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** data changes that need code, run after `sql` in the same transaction */
+  run?: (db: Database.Database) => void;
 }
 
 /** Attribute paths users filter on; each gets an expression index (search compiles to the same expression). */
@@ -62,6 +66,35 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'search: full-text index, attribute path catalog, case-insensitive service index',
+    sql: `
+      CREATE VIRTUAL TABLE logs_fts USING fts5(
+        message, body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0'
+      );
+      CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+        DELETE FROM logs_fts WHERE rowid = old.seq;
+      END;
+      CREATE TABLE attr_paths (path TEXT PRIMARY KEY) WITHOUT ROWID;
+      DROP INDEX logs_service_source_ts;
+      CREATE INDEX logs_service_ts ON logs (service COLLATE NOCASE, ts);
+    `,
+    run: (db) => {
+      // Logs stored before this version get their full-text rows and catalog entries.
+      const fts = db.prepare('INSERT INTO logs_fts (rowid, message, body) VALUES (?, ?, ?)');
+      const path = db.prepare('INSERT OR IGNORE INTO attr_paths (path) VALUES (?)');
+      const rows = db.prepare(
+        'SELECT seq, service, source, host, status, trace_id, message, json(attributes) AS attributes FROM logs',
+      );
+      for (const r of rows.iterate() as Iterable<Record<string, string | number | null>>) {
+        const attributes = JSON.parse(r.attributes as string) as Record<string, Json>;
+        const e = { ...r, attributes } as unknown as Parameters<typeof fulltextValues>[0];
+        fts.run(r.seq, r.message, fulltextValues(e).join(VALUE_SEPARATOR));
+        for (const p of complexPaths(attributes) ?? []) path.run(p);
+      }
+    },
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */
@@ -82,6 +115,7 @@ export function migrate(db: Database.Database): number[] {
     if (m.version <= current) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.run?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,

@@ -3,6 +3,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import type { Query } from '../../search/ast.ts';
+import { compileSql, type SqlFilter, sqliteDialect } from '../../search/sql.ts';
+import { inCidr, normalisePath, wordsMatch } from '../../search/values.ts';
 import {
   decodeCursor,
   type EncodedLogs,
@@ -14,7 +17,7 @@ import {
   StoreFullError,
   StoreUnavailableError,
 } from '../store.ts';
-import { migrate } from './migrations.ts';
+import { attributeExpr, INDEXED_ATTRIBUTES, migrate } from './migrations.ts';
 import { type WriteCall, WriteClient } from './write-client.ts';
 import {
   type InsertRow,
@@ -104,6 +107,7 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       migrate(this.db);
     }
+    registerSearchFunctions(this.db);
     this.writeOptions = { file, fsyncOnCommit: opts.fsyncOnCommit, maxSizeMb: opts.maxSizeMb };
     this.mode = opts.writer ?? 'inline';
   }
@@ -132,7 +136,8 @@ export class SqliteStore implements Store {
   encodeLogs(events: LogEvent[]): EncodedRows {
     const rows = events.map(toInsertRow);
     let bytes = 0;
-    for (const r of rows) bytes += r[6].length + r[7].length + r[9].length + (r[10]?.length ?? 0) + 100;
+    for (const r of rows)
+      bytes += r[6].length + r[7].length + r[9].length + (r[10]?.length ?? 0) + r[12].length + 100;
     return { count: rows.length, bytes, rows };
   }
 
@@ -161,21 +166,38 @@ export class SqliteStore implements Store {
     return { logs: rows.map(toLog), next: String(rows.at(-1)?.seq ?? from) };
   }
 
+  /** Compiles a search query for this database (reading the catalog of array-aware attribute paths). */
+  compileFilter(filter: Query | undefined): SqlFilter {
+    if (!filter || filter.kind === 'all') return { sql: '1', params: {} };
+    const complex = new Set(this.db.prepare('SELECT path FROM attr_paths').pluck().all() as string[]);
+    return compileSql(filter, sqliteDialect, {
+      isComplexPath: (p) => complex.has(p),
+      indexedExpr: (p) =>
+        (INDEXED_ATTRIBUTES as readonly string[]).includes(p) ? attributeExpr(p) : undefined,
+    });
+  }
+
   async readLogs(q: LogQuery): Promise<LogPage> {
-    const params: unknown[] = [q.from, q.to];
-    let where = 'ts >= ? AND ts < ?';
+    return this.db.transaction(() => this.readPage(q))();
+  }
+
+  private readPage(q: LogQuery): LogPage {
+    const f = this.compileFilter(q.filter);
+    const params: Record<string, unknown> = { ...f.params, from: q.from, to: q.to, limit: q.limit + 1 };
+    let where = `ts >= @from AND ts < @to AND ${f.sql}`;
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      where += q.sort === 'desc' ? ' AND (ts, seq) < (?, ?)' : ' AND (ts, seq) > (?, ?)';
-      params.push(c.ts, Number(c.seq));
+      where += q.sort === 'desc' ? ' AND (ts, seq) < (@cts, @cseq)' : ' AND (ts, seq) > (@cts, @cseq)';
+      params.cts = c.ts;
+      params.cseq = Number(c.seq);
     }
     const dir = q.sort === 'desc' ? 'DESC' : 'ASC';
     const rows = this.db
       .prepare(
         `SELECT seq, ts, received_at, status, service, source, host, message, tags, trace_id, json(attributes) AS attributes,
-                raw, dedup_key FROM logs WHERE ${where} ORDER BY ts ${dir}, seq ${dir} LIMIT ?`,
+                raw, dedup_key FROM logs WHERE ${where} ORDER BY ts ${dir}, seq ${dir} LIMIT @limit`,
       )
-      .all(...params, q.limit + 1) as LogRow[];
+      .all(params) as LogRow[];
     const more = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
@@ -243,6 +265,16 @@ export class SqliteStore implements Store {
     // backup) must not hold off a running server's writer with a TRUNCATE checkpoint.
     this.db.close();
   }
+}
+
+/** The functions search SQL calls (search/sql.ts): the same code as the in-memory back end. */
+function registerSearchFunctions(db: Database.Database): void {
+  const opts = { deterministic: true, varargs: false } as const;
+  db.function('fw_words_match', opts, (source: unknown, value: unknown) =>
+    wordsMatch(String(source), value) ? 1 : 0,
+  );
+  db.function('fw_cidr', opts, (spec: unknown, value: unknown) => (inCidr(String(spec), value) ? 1 : 0));
+  db.function('fw_path', opts, (fullkey: unknown) => normalisePath(String(fullkey)));
 }
 
 function toLog(r: LogRow): StoredLog {

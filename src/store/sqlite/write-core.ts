@@ -3,6 +3,7 @@
 // the same code runs inline when a caller asks for no worker (the CLI, some tests).
 import Database from 'better-sqlite3';
 import type { LogEvent } from '../../domain/log-event.ts';
+import { complexPaths, fulltextValues, VALUE_SEPARATOR } from '../../search/values.ts';
 
 /** One log as the insert statement takes it (tags and attributes already serialised as JSON). */
 export type InsertRow = [
@@ -18,6 +19,10 @@ export type InsertRow = [
   attributes: string,
   raw: string | null,
   dedup_key: string | null,
+  /** the full-text column of the values (search/values.fulltextValues) */
+  fts_body: string,
+  /** attribute paths for the catalog of array-aware paths, if any */
+  complex_paths: string[] | null,
 ];
 
 /** Options of the write connection. */
@@ -64,6 +69,8 @@ export function toInsertRow(e: LogEvent): InsertRow {
     JSON.stringify(e.attributes),
     e.raw,
     e.dedup_key,
+    fulltextValues(e).join(VALUE_SEPARATOR),
+    complexPaths(e.attributes),
   ];
 }
 
@@ -87,7 +94,17 @@ export function openWriteConnection(opts: WriteOptions) {
   const del = db.prepare(
     'DELETE FROM logs WHERE seq IN (SELECT seq FROM logs WHERE ts < ? ORDER BY ts LIMIT ?)',
   );
-  const append = db.transaction((rows: InsertRow[]) => rows.map((r) => insert.run(...r).changes > 0));
+  const fts = db.prepare('INSERT INTO logs_fts (rowid, message, body) VALUES (?, ?, ?)');
+  const path = db.prepare('INSERT OR IGNORE INTO attr_paths (path) VALUES (?)');
+  const append = db.transaction((rows: InsertRow[]) =>
+    rows.map((r) => {
+      const res = insert.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
+      if (res.changes === 0) return false;
+      fts.run(res.lastInsertRowid, r[6], r[12]);
+      if (r[13]) for (const p of r[13]) path.run(p);
+      return true;
+    }),
+  );
   return {
     /** Inserts rows in one transaction; false where the dedup_key was already stored. */
     append: (rows: InsertRow[]): boolean[] => append(rows),
