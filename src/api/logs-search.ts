@@ -1,7 +1,9 @@
 // Datadog's log search API (v2): POST /api/v2/logs/events/search and GET /api/v2/logs/events.
-// This first version reads by time range with cursors; the query language arrives with the search issue.
+// Filters use the query language of docs/search.md; pages follow a cursor.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredLog } from '../domain/log-event.ts';
+import type { Query } from '../search/ast.ts';
+import { parseQuery, QuerySyntaxError } from '../search/parse.ts';
 import { requireAppKey } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
@@ -33,18 +35,22 @@ export function toDatadogLog(l: StoredLog) {
   };
 }
 
+/** Parses `filter.query` (absent or empty: every log); syntax errors become a 400 naming the column. */
+export function parseFilter(query: unknown, what = 'filter.query'): Query {
+  if (query === undefined || query === null) return { kind: 'all' };
+  if (typeof query !== 'string')
+    throw new HttpError(400, `${what} must be a string, got ${JSON.stringify(query)}`);
+  try {
+    return parseQuery(query);
+  } catch (err) {
+    if (err instanceof QuerySyntaxError) throw new HttpError(400, `${what}: ${err.message}`);
+    throw err;
+  }
+}
+
 async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
   const now = Date.now();
-  if (p.query !== undefined && typeof p.query !== 'string') {
-    throw new HttpError(400, `filter.query must be a string, got ${JSON.stringify(p.query)}`);
-  }
-  const query = (p.query ?? '*').trim();
-  if (query !== '*' && query !== '') {
-    throw new HttpError(
-      400,
-      `query "${query}": only "*" is supported until the query language lands; filter by time range`,
-    );
-  }
+  const filter = parseFilter(p.query);
   const from = parseTime(p.from ?? 'now-15m', now, 'filter.from');
   const to = parseTime(p.to ?? 'now', now, 'filter.to');
   if (from > to) throw new HttpError(400, 'filter.from must not be after filter.to');
@@ -65,6 +71,7 @@ async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
       sort: p.sort === 'timestamp' ? 'asc' : 'desc',
       limit,
       cursor: p.cursor,
+      filter,
     });
   } catch (err) {
     if (/invalid cursor/.test((err as Error).message))

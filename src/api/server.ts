@@ -18,6 +18,7 @@ import type { Store } from '../store/store.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerHome } from './home.ts';
+import { registerLogsAggregate } from './logs-aggregate.ts';
 import { registerLogsSearch } from './logs-search.ts';
 
 /** Everything the HTTP layer needs. */
@@ -110,5 +111,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHealth(app, deps);
   registerHome(app, deps);
   registerLogsSearch(app, deps);
+  registerLogsAggregate(app, deps);
   return app;
 }

@@ -85,7 +85,7 @@ class Parser {
     if (c === '-' || c === '+') {
       const next = this.src[this.pos + 1];
       if (next === undefined || (TERMINATORS.has(next) && next !== '('))
-        throw new QuerySyntaxError(`"${c}" must be followed by a term`, this.pos + 1, 'a term');
+        throw new QuerySyntaxError(`"${c}" must be followed by a term`, this.pos + 2, 'a term');
       this.pos++;
       this.fulltextCarry = false;
       const child = this.parseUnary(defaultField);
@@ -205,9 +205,9 @@ class Parser {
     if (close !== ']' && close !== '}') {
       if (this.atEnd())
         throw new QuerySyntaxError(
-          `unterminated range opened at column ${openAt + 1}`,
-          this.pos + 1,
-          '"]" or "}"',
+          'unterminated range',
+          openAt + 1,
+          '"]" or "}" before the end of the query',
         );
       throw this.unexpected('"]" or "}"');
     }
@@ -222,7 +222,7 @@ class Parser {
     let text = '';
     while (!this.atEnd()) {
       const c = this.src[this.pos] as string;
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ']' || c === '}') break;
+      if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === ']' || c === '}' || c === ')') break;
       if (c === '\\' && this.pos + 1 < this.src.length) {
         text += this.src[this.pos + 1];
         this.pos += 2;
@@ -299,7 +299,7 @@ class Parser {
       if (path === '' || path.startsWith('.') || path.endsWith('.') || path.includes('..'))
         throw new QuerySyntaxError(
           `"${name}" is not an attribute path`,
-          at + 1,
+          path === '' ? at + 2 : at + 1,
           'an attribute name after "@"',
         );
       return { kind: 'attr', path };
@@ -388,11 +388,7 @@ class Parser {
       text += c;
       this.pos++;
     }
-    throw new QuerySyntaxError(
-      `unterminated quoted phrase starting at column ${start + 1}`,
-      this.pos + 1,
-      '"""',
-    );
+    throw new QuerySyntaxError('unterminated quoted phrase', start + 1, 'a closing """');
   }
 
   /** Consumes an uppercase operator word followed by a space, "(" or the end. */
@@ -409,6 +405,7 @@ class Parser {
     return (
       after === undefined ||
       after === '(' ||
+      after === ')' ||
       after === ' ' ||
       after === '\t' ||
       after === '\n' ||

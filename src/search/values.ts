@@ -1,6 +1,6 @@
 // Value semantics shared by both back ends: words, patterns, leaf comparisons, CIDR and attribute paths.
 // The SQL back end registers some of these as SQLite functions, so both sides run the same code.
-import { BlockList } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { Json, LogEvent } from '../domain/log-event.ts';
 import type { Bound, CidrBlock, PatternPart } from './ast.ts';
 
@@ -62,7 +62,7 @@ export function wordsMatch(source: string, value: unknown): boolean {
 }
 
 function escapeRegex(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
 /** A whole-value pattern as a regular expression (`*` any characters, `?` one code point). */
@@ -132,7 +132,7 @@ export function leafInRange(
   return true;
 }
 
-const blockCache = new Map<string, BlockList>();
+const blockCache = new Map<string, { ipv4: BlockList; ipv6: BlockList }>();
 
 /** Serialises CIDR blocks for the SQL function parameter. */
 export function cidrSpec(blocks: CidrBlock[]): string {
@@ -142,22 +142,21 @@ export function cidrSpec(blocks: CidrBlock[]): string {
 /** Whether a value is an IP address inside one of the blocks (registered in SQLite as fw_cidr). */
 export function inCidr(spec: string, value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  let list = blockCache.get(spec);
-  if (!list) {
-    list = new BlockList();
+  let lists = blockCache.get(spec);
+  if (!lists) {
+    lists = { ipv4: new BlockList(), ipv6: new BlockList() };
     for (const b of spec.split(',')) {
-      const [family, address, prefix] = b.split('|') as [string, string, string];
-      list.addSubnet(address, Number(prefix), family as 'ipv4' | 'ipv6');
+      const [family, address, prefix] = b.split('|') as ['ipv4' | 'ipv6', string, string];
+      lists[family].addSubnet(address, Number(prefix), family);
     }
     if (blockCache.size > 1000) blockCache.clear();
-    blockCache.set(spec, list);
+    blockCache.set(spec, lists);
   }
-  try {
-    // An IPv4 address also matches IPv6 blocks through its mapped form (::ffff:a.b.c.d), as BlockList does.
-    return value.includes(':') ? list.check(value, 'ipv6') : list.check(value, 'ipv4');
-  } catch {
-    return false;
-  }
+  // IPv4 addresses match IPv4 blocks only, IPv6 addresses IPv6 blocks only.
+  const family = isIP(value);
+  if (family === 4) return lists.ipv4.check(value, 'ipv4');
+  if (family === 6) return lists.ipv6.check(value, 'ipv6');
+  return false;
 }
 
 /** Visits every node at an attribute path: objects are walked, arrays are transparent, dotted keys match. */

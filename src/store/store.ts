@@ -1,5 +1,6 @@
 // The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
 
 /** A time-range read of logs, newest or oldest first, paged by an opaque cursor. */
@@ -63,6 +64,8 @@ export interface Store {
   appendEncoded(groups: EncodedLogs[]): Promise<boolean[]>;
   /** Reads logs in a time range. */
   readLogs(query: LogQuery): Promise<LogPage>;
+  /** Analytics over the logs matching a filter (search/aggregate.ts gives the meaning). */
+  aggregateLogs(req: AggregateRequest, filter?: Query): Promise<Bucket[]>;
   /**
    * Logs in the order they were stored, after a position (live tail): late arrivals dated in the past are
    * seen too. `after` undefined starts at the end; the answer says where to continue.

@@ -3,8 +3,17 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import {
+  type AggregateRequest,
+  Aggregator,
+  type Bucket,
+  type Facet,
+  measuresOf,
+  partialAcc,
+  sqlGroupable,
+} from '../../search/aggregate.ts';
 import type { Query } from '../../search/ast.ts';
-import { compileSql, type SqlFilter, sqliteDialect } from '../../search/sql.ts';
+import { compileSql, jsonPath, type SqlFilter, sqliteDialect } from '../../search/sql.ts';
 import { inCidr, normalisePath, wordsMatch } from '../../search/values.ts';
 import {
   decodeCursor,
@@ -166,15 +175,103 @@ export class SqliteStore implements Store {
     return { logs: rows.map(toLog), next: String(rows.at(-1)?.seq ?? from) };
   }
 
+  /** The catalog of attribute paths that need array-aware evaluation. */
+  private complexPaths(): Set<string> {
+    return new Set(this.db.prepare('SELECT path FROM attr_paths').pluck().all() as string[]);
+  }
+
   /** Compiles a search query for this database (reading the catalog of array-aware attribute paths). */
-  compileFilter(filter: Query | undefined): SqlFilter {
+  compileFilter(filter: Query | undefined, complex = this.complexPaths()): SqlFilter {
     if (!filter || filter.kind === 'all') return { sql: '1', params: {} };
-    const complex = new Set(this.db.prepare('SELECT path FROM attr_paths').pluck().all() as string[]);
-    return compileSql(filter, sqliteDialect, {
-      isComplexPath: (p) => complex.has(p),
-      indexedExpr: (p) =>
-        (INDEXED_ATTRIBUTES as readonly string[]).includes(p) ? attributeExpr(p) : undefined,
-    });
+    return compileSql(filter, sqliteDialect, { isComplexPath: (p) => complex.has(p), indexedExpr });
+  }
+
+  async aggregateLogs(req: AggregateRequest, filter?: Query): Promise<Bucket[]> {
+    return this.db.transaction(() => {
+      const complex = this.complexPaths();
+      const f = this.compileFilter(filter, complex);
+      const agg = new Aggregator(req);
+      const params: Record<string, unknown> = { ...f.params, from: req.from, to: req.to };
+      const where = `ts >= @from AND ts < @to AND ${f.sql}`;
+      if (sqlGroupable(req, (p) => complex.has(p))) this.preGroup(req, agg, where, params);
+      else {
+        const rows = this.db
+          .prepare(
+            `SELECT seq, ts, received_at, status, service, source, host, message, tags, trace_id,
+                    json(attributes) AS attributes, raw, dedup_key FROM logs WHERE ${where}`,
+          )
+          .iterate(params) as Iterable<LogRow>;
+        for (const r of rows) agg.addLog(toLog(r));
+      }
+      return agg.buckets();
+    })();
+  }
+
+  /** Lets SQL group plain facets and count, sum, min and max measures (the fast path of analytics). */
+  private preGroup(
+    req: AggregateRequest,
+    agg: Aggregator,
+    where: string,
+    params: Record<string, unknown>,
+  ): void {
+    let n = 0;
+    const param = (v: unknown) => {
+      const name = `a${n++}`;
+      params[name] = v;
+      return `@${name}`;
+    };
+    const facetSql = (x: Facet) => {
+      if (x.kind === 'reserved') return x.column;
+      const path = x.kind === 'attr' ? x.path : '';
+      const value = indexedExpr(path) ?? `json_extract(attributes, ${param(jsonPath(path))})`;
+      return `CASE json_type(attributes, ${param(jsonPath(path))}) WHEN 'text' THEN ${value} WHEN 'integer' THEN ${value}
+              WHEN 'real' THEN ${value} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END`;
+    };
+    const metricSql = (x: Facet | undefined) => {
+      if (!x || x.kind !== 'attr') return 'NULL';
+      const path = param(jsonPath(x.path));
+      return `CASE WHEN json_type(attributes, ${path}) IN ('integer','real') THEN json_extract(attributes, ${path}) END`;
+    };
+    const groups = req.groupBy.map((g, i) =>
+      g.missing === undefined
+        ? `${facetSql(g.facet)} AS g${i}`
+        : `coalesce(${facetSql(g.facet)}, ${param(g.missing)}) AS g${i}`,
+    );
+    const measures = measuresOf(req);
+    const series = req.computes.some((c) => c.type === 'timeseries');
+    const iv = series ? param(agg.interval) : '';
+    const bucket = series ? `ts - ts % ${iv}` : 'NULL';
+    const inner = [...groups, `${bucket} AS b`, ...measures.map((m, i) => `${metricSql(m.metric)} AS m${i}`)];
+    const gcols = req.groupBy.map((_g, i) => `g${i}`);
+    const outer = [
+      ...gcols,
+      'b',
+      'count(*) AS cnt',
+      ...measures.map(
+        (_m, i) => `count(m${i}) AS n${i}, sum(m${i}) AS s${i}, min(m${i}) AS mn${i}, max(m${i}) AS mx${i}`,
+      ),
+    ];
+    const notNull = gcols.length ? `WHERE ${gcols.map((g) => `${g} IS NOT NULL`).join(' AND ')}` : '';
+    const sql = `SELECT ${outer.join(', ')} FROM (SELECT ${inner.join(', ')} FROM logs WHERE ${where}) ${notNull}
+      GROUP BY ${[...gcols, 'b'].join(', ')}`;
+    for (const r of this.db.prepare(sql).iterate(params) as Iterable<
+      Record<string, number | string | null>
+    >) {
+      const accs = measures.map((_m, i) =>
+        partialAcc(
+          r.cnt as number,
+          r[`n${i}`] as number,
+          r[`s${i}`] as number | null,
+          r[`mn${i}`] as number | null,
+          r[`mx${i}`] as number | null,
+        ),
+      );
+      agg.addPartial(
+        gcols.map((g) => r[g] as string | number),
+        r.b as number | null,
+        accs,
+      );
+    }
   }
 
   async readLogs(q: LogQuery): Promise<LogPage> {
@@ -265,6 +362,11 @@ export class SqliteStore implements Store {
     // backup) must not hold off a running server's writer with a TRUNCATE checkpoint.
     this.db.close();
   }
+}
+
+/** The index expression of an attribute path, when it has one. */
+function indexedExpr(path: string): string | undefined {
+  return (INDEXED_ATTRIBUTES as readonly string[]).includes(path) ? attributeExpr(path) : undefined;
 }
 
 /** The functions search SQL calls (search/sql.ts): the same code as the in-memory back end. */
