@@ -1,6 +1,7 @@
 // The conformance suite every Store implementation must pass (SQLite now, PostgreSQL later).
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../domain/log-event.ts';
+import { parseQuery } from '../search/parse.ts';
 import { type Store, StoreFullError } from './store.ts';
 
 /** Builds a log for tests. */
@@ -125,6 +126,144 @@ export function storeConformance(
       expect(await store.deleteLogsBefore(t, 100)).toBe(6);
       expect(await store.deleteLogsBefore(t, 100)).toBe(0);
       expect(await store.countLogs()).toBe(1);
+      await store.close();
+    });
+
+    it('filters with the query language: full text, attributes, arrays, and retention forgets deleted logs', async () => {
+      const store = await open();
+      const t = Date.parse('2026-11-27T00:00:00Z');
+      await store.appendLogs([
+        makeLog({
+          timestamp: t - 1,
+          message: 'Flow failed: Payroll Export',
+          attributes: { flow_name: 'Payroll Export' },
+        }),
+        makeLog({
+          timestamp: t,
+          message: 'Flow completed: Sync',
+          attributes: { flow_name: 'Sync', users: [{ n: 'ann' }] },
+        }),
+        makeLog({ timestamp: t + 1, status: 'error', message: 'payroll retry', attributes: { code: 5 } }),
+      ]);
+      const ids = async (q: string) =>
+        (
+          await store.readLogs({
+            from: 0,
+            to: Number.MAX_SAFE_INTEGER,
+            sort: 'asc',
+            limit: 10,
+            filter: parseQuery(q),
+          })
+        ).logs.map((l) => l.message);
+      expect(await ids('payroll')).toEqual(['Flow failed: Payroll Export', 'payroll retry']);
+      expect(await ids('@flow_name:Sync')).toEqual(['Flow completed: Sync']);
+      expect(await ids('@users.n:ann')).toEqual(['Flow completed: Sync']);
+      expect(await ids('*:export')).toEqual(['Flow failed: Payroll Export']);
+      expect(await ids('@code:>=5 status:error')).toEqual(['payroll retry']);
+      expect(await ids('-payroll')).toEqual(['Flow completed: Sync']);
+      await store.deleteLogsBefore(t, 100);
+      expect(await ids('payroll')).toEqual(['payroll retry']);
+      await store.close();
+    });
+
+    it('pages through a filtered result with cursors, each matching log exactly once', async () => {
+      const store = await open();
+      const t = Date.parse('2026-11-27T00:00:00Z');
+      // many logs share a timestamp: the cursor must break ties
+      await store.appendLogs(
+        Array.from({ length: 2500 }, (_, i) =>
+          makeLog({ timestamp: t + Math.floor(i / 7), message: i % 3 === 0 ? `even ${i}` : `odd ${i}` }),
+        ),
+      );
+      for (const sort of ['asc', 'desc'] as const) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.readLogs({
+            from: 0,
+            to: Number.MAX_SAFE_INTEGER,
+            sort,
+            limit: 333,
+            cursor,
+            filter: parseQuery('even'),
+          });
+          seen.push(...page.logs.map((l) => l.message));
+          cursor = page.cursor;
+        } while (cursor);
+        expect(seen).toHaveLength(834);
+        expect(new Set(seen).size).toBe(834);
+      }
+      await store.close();
+    });
+
+    it('aggregates counts, measures and timeseries by facet', async () => {
+      const store = await open();
+      const h = 3_600_000;
+      const t = Date.parse('2026-11-27T00:00:00Z');
+      await store.appendLogs([
+        makeLog({ timestamp: t, attributes: { flow_name: 'A', duration: 10 } }),
+        makeLog({ timestamp: t + h, attributes: { flow_name: 'A', duration: 30 } }),
+        makeLog({ timestamp: t + h, attributes: { flow_name: 'B', duration: 5 } }),
+        makeLog({ timestamp: t + h, attributes: { duration: 7 } }),
+      ]);
+      const buckets = await store.aggregateLogs({
+        from: t,
+        to: t + 2 * h,
+        computes: [
+          { aggregation: 'count', type: 'total', interval: 0 },
+          {
+            aggregation: 'sum',
+            metric: { kind: 'attr', path: 'duration', name: '@duration' },
+            type: 'total',
+            interval: 0,
+          },
+          { aggregation: 'count', type: 'timeseries', interval: h },
+        ],
+        groupBy: [
+          {
+            facet: { kind: 'attr', path: 'flow_name', name: '@flow_name' },
+            limit: 10,
+            sort: { aggregation: 'count', order: 'desc', type: 'measure' },
+            missing: 'none',
+          },
+        ],
+      });
+      const iso = (x: number) => new Date(x).toISOString();
+      expect(buckets).toEqual([
+        {
+          by: { '@flow_name': 'A' },
+          computes: {
+            c0: 2,
+            c1: 40,
+            c2: [
+              { time: iso(t), value: 1 },
+              { time: iso(t + h), value: 1 },
+            ],
+          },
+        },
+        {
+          by: { '@flow_name': 'B' },
+          computes: {
+            c0: 1,
+            c1: 5,
+            c2: [
+              { time: iso(t), value: 0 },
+              { time: iso(t + h), value: 1 },
+            ],
+          },
+        },
+        {
+          by: { '@flow_name': 'none' },
+          computes: {
+            c0: 1,
+            c1: 7,
+            c2: [
+              { time: iso(t), value: 0 },
+              { time: iso(t + h), value: 1 },
+            ],
+          },
+        },
+      ]);
       await store.close();
     });
 
