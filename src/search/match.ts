@@ -22,24 +22,15 @@ import {
 /** A predicate over a log event. */
 export type Matcher = (e: LogEvent) => boolean;
 
-const messageWords = new WeakMap<LogEvent, string[]>();
-const valueWords = new WeakMap<LogEvent, string[][]>();
+// Several terms of one query (and several queries: pipeline filters, tails, monitors) read the words of the
+// same message; they are computed once per message text (pipelines may change the message in between).
+const messageWords = new WeakMap<LogEvent, { text: string; words: string[] }>();
 
 function wordsOfMessage(e: LogEvent): string[] {
-  let w = messageWords.get(e);
-  if (!w) {
-    w = words(e.message);
-    messageWords.set(e, w);
-  }
-  return w;
-}
-
-function wordsOfValues(e: LogEvent): string[][] {
-  let w = valueWords.get(e);
-  if (!w) {
-    w = fulltextValues(e).map(words);
-    valueWords.set(e, w);
-  }
+  const cached = messageWords.get(e);
+  if (cached && cached.text === e.message) return cached.words;
+  const w = words(e.message);
+  messageWords.set(e, { text: e.message, words: w });
   return w;
 }
 
@@ -168,9 +159,7 @@ function textMatcher(full: boolean, value: Value): Matcher {
   if (!full) return (e) => test(wordsOfMessage(e), e.message);
   return (e) => {
     if (test(wordsOfMessage(e), e.message)) return true;
-    const raws = fulltextValues(e);
-    const ws = wordsOfValues(e);
-    for (let i = 0; i < ws.length; i++) if (test(ws[i] as string[], raws[i] as string)) return true;
+    for (const raw of fulltextValues(e)) if (test(words(raw), raw)) return true;
     return false;
   };
 }
