@@ -6,6 +6,7 @@ import { type BootstrapResult, bootstrapKeys, Keyring } from './auth/keys.ts';
 import type { Settings } from './config/settings.ts';
 import { LogWriter } from './intake/writer.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { PipelineService } from './pipelines/service.ts';
 import { openStore } from './store/open.ts';
 import { startRetention } from './store/retention.ts';
 import type { Store } from './store/store.ts';
@@ -37,11 +38,30 @@ export async function startServer(
   for (const w of bootstrap.warnings) logger.warn(w);
   await keys.reload();
   await store.changedElsewhere();
+  const pipelines = new PipelineService(store);
+  await pipelines.start();
   const writer = new LogWriter(store, metrics, settings.max_queue_events);
-  const app = await buildServer({ settings, store, keys, writer, metrics, logger, ready: () => ready });
+  const app = await buildServer({
+    settings,
+    store,
+    keys,
+    writer,
+    metrics,
+    logger,
+    pipelines,
+    ready: () => ready,
+  });
 
+  // Keys and pipelines changed by another process (the CLI) are picked up within a second.
   const keyTimer = setInterval(() => {
-    keys.refreshIfChanged().catch((err: unknown) => logger.error({ err }, 'reloading keys failed'));
+    store
+      .changedElsewhere()
+      .then(async (changed) => {
+        if (!changed) return;
+        await keys.reload();
+        await pipelines.reload();
+      })
+      .catch((err: unknown) => logger.error({ err }, 'reloading keys and pipelines failed'));
   }, 1000);
   keyTimer.unref();
   const retention = startRetention({

@@ -116,9 +116,11 @@ describe('ELS events in the Okta body template', () => {
     expect(a.message).toMatch(
       /^Flow failed: Deprovision Terminated Users \(HTTPError: Workday: 503 Service Unavailable/,
     );
+    // the built-in Okta pipeline ran: status, error.kind and error.message, trace id
+    expect(a.status).toBe('error');
     expect(a.attributes).toMatchObject({
       event_type: 'FLOW_FAIL',
-      error_type: 'HTTPError',
+      error: { kind: 'HTTPError', message: 'Workday: 503 Service Unavailable' },
       flow_id: '01J29TGKQERR78AD3VN0P9DPSW',
     });
     const [start] = await findByExecution(ids[0]!);

@@ -27,6 +27,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly retryAfterS?: number,
+    /** several problems at once (validation): the API lists each */
+    readonly problems?: string[],
   ) {
     super(detail);
   }

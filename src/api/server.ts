@@ -14,11 +14,13 @@ import { intakeScope } from '../intake/scope.ts';
 import { hecErrorBody } from '../intake/splunk-hec.ts';
 import type { LogWriter } from '../intake/writer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerHome } from './home.ts';
 import { registerLogsAggregate } from './logs-aggregate.ts';
+import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
 
 /** Everything the HTTP layer needs. */
@@ -29,6 +31,7 @@ export interface ServerDeps {
   writer: LogWriter;
   metrics: Metrics;
   logger: Logger;
+  pipelines: PipelineService;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;
 }
@@ -60,7 +63,7 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, e: HttpError
   const url = req.url;
   if (url.startsWith('/services/collector')) return reply.code(e.status).send(hecErrorBody(e));
   if (INTAKE_PATHS.test(url)) return reply.code(e.status).send(datadogErrorBody(e.status, e.detail));
-  return reply.code(e.status).send({ errors: [e.detail] });
+  return reply.code(e.status).send({ errors: e.problems ?? [e.detail] });
 }
 
 /** Builds the app (not yet listening). */
@@ -103,6 +106,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     intakeScope(scope, {
       keys: deps.keys,
       writer: deps.writer,
+      pipelines: deps.pipelines,
       metrics: deps.metrics,
       outOfWindow: s.out_of_window_timestamps,
       maxInflightBytes: s.max_inflight_bytes,
@@ -112,5 +116,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerHome(app, deps);
   registerLogsSearch(app, deps);
   registerLogsAggregate(app, deps);
+  registerLogsPipelines(app, deps);
   return app;
 }

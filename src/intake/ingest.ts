@@ -1,8 +1,9 @@
 // The receiver-independent part of intake: normalise every received item and hand the batch to the writer.
+import type { LogEvent } from '../domain/log-event.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { IntakeBudget } from './budget.ts';
 import { LIMITS } from './limits.ts';
-import { type NormalizeContext, normalize, type RequestDefaults } from './normalize.ts';
+import { type NormalizeContext, normalize, type RequestDefaults, rewindow } from './normalize.ts';
 import type { LogWriter } from './writer.ts';
 
 /** What a request's logs became. */
@@ -15,6 +16,8 @@ export interface IngestResult {
 /** Dependencies of ingestion. */
 export interface IngestDeps {
   writer: LogWriter;
+  /** the pipelines logs go through before storage */
+  pipelines?: { process(events: LogEvent[], now?: number): { failures: number } };
   metrics: Metrics;
   outOfWindow: NormalizeContext['outOfWindow'];
   /** in-flight byte budget; receivers add the decompressed size of each body */
@@ -34,7 +37,7 @@ export async function ingest(
     outOfWindow: deps.outOfWindow,
     checkSize: bodyBytes > LIMITS.maxLogBytes,
   };
-  const events = [];
+  const events: LogEvent[] = [];
   let dropped = 0;
   const m = deps.metrics;
   for (const item of items) {
@@ -49,7 +52,21 @@ export async function ingest(
     if (event) events.push(event);
     else dropped++;
   }
-  const inserted = await deps.writer.submit(events);
+  let toStore = events;
+  if (deps.pipelines && events.length > 0) {
+    const before = events.map((e) => e.timestamp);
+    const { failures } = deps.pipelines.process(events, ctx.now);
+    if (failures) m.pipelineFailures.inc(failures);
+    // A date remapper may have set a date outside the acceptance window: same policy as intake's.
+    toStore = events.filter((e, i) => {
+      if (e.timestamp === before[i]) return true;
+      const w = rewindow(e, ctx);
+      if (w.outOfWindow) m.intakeOutOfWindow.inc({ direction: w.outOfWindow });
+      if (w.drop) dropped++;
+      return !w.drop;
+    });
+  }
+  const inserted = await deps.writer.submit(toStore);
   const stored = inserted.filter(Boolean).length;
   const duplicates = inserted.length - stored;
   if (stored) m.intakeLogs.inc({ outcome: 'stored' }, stored);

@@ -29,9 +29,8 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     expect(e.timestamp).toBe(Date.parse('2026-11-27T03:02:11.120Z'));
     expect(e.attributes.event_type).toBe('FLOW_FAIL');
     expect(e.attributes.error_message).toBe('Workday: 503 Service Unavailable');
-    expect(e.message).toBe(
-      'Flow failed: Deprovision Terminated Users (HTTPError: Workday: 503 Service Unavailable, 1840 ms)',
-    );
+    // the readable message is the Okta pipeline's work (pipelines/okta-pipeline.ts)
+    expect(e.message).toBe('');
     // Every key of the event is an attribute, so no separate raw copy is needed.
     expect(e.raw).toBeNull();
     expect(e.attributes).toEqual(ev);
@@ -65,7 +64,7 @@ describe('normalize: ELS in the Okta Datadog template', () => {
     const { event } = normalize(okta(ev, false), {}, ctx);
     expect(event!.attributes.throttled).toBe(true);
     expect(event!.attributes.flow_name).toBe('Bulk Import Contractors');
-    expect(event!.message).toBe('Flow throttled: Bulk Import Contractors');
+    expect(event!.message).toBe(''); // the Okta pipeline writes the readable message
   });
 
   it('falls back to execution_id + event_type + timestamp when idempotency_key is missing', () => {

@@ -3,7 +3,7 @@
 import { parseDate } from '../domain/dates.ts';
 import type { Json, LogEvent, Status } from '../domain/log-event.ts';
 import { statusFromValue } from '../domain/status.ts';
-import { elsDedupKey, elsMessage, isElsEvent } from '../okta/els.ts';
+import { elsDedupKey, isElsEvent } from '../okta/els.ts';
 import {
   LIMITS,
   limitAttributes,
@@ -190,6 +190,28 @@ function officialDate(
   return ctx.now;
 }
 
+/**
+ * Applies the acceptance window to a date set after normalisation (a pipeline's date remapper), with the
+ * same policy: in the window → kept; outside → dated at receipt and flagged, or dropped with `drop`.
+ * Returns the direction when the date was outside, and whether the log must be dropped.
+ */
+export function rewindow(
+  event: LogEvent,
+  ctx: NormalizeContext,
+): { outOfWindow?: 'past' | 'future'; drop: boolean } {
+  const t = event.timestamp;
+  if (t >= ctx.now - PAST_MS && t <= ctx.now + FUTURE_MS) return { drop: false };
+  const outOfWindow = t < ctx.now ? 'past' : 'future';
+  if (ctx.outOfWindow === 'drop') return { outOfWindow, drop: true };
+  const fw = event.attributes._flowwatch;
+  const flags: Record<string, Json> = fw !== null && typeof fw === 'object' && !Array.isArray(fw) ? fw : {};
+  flags.out_of_window = outOfWindow;
+  flags.original_date = new Date(t).toISOString();
+  event.attributes._flowwatch = flags;
+  event.timestamp = ctx.now;
+  return { outOfWindow, drop: false };
+}
+
 /** Truncates the message of a log over 1 MB (UTF-8 safe) and flags it. */
 function enforceSize(
   message: string,
@@ -248,7 +270,8 @@ export function normalize(
   const tags = limitTags([...parseTags(defaults.ddtags), ...parseTags(item.ddtags)], notes.trimmed);
 
   const els = isElsEvent(attrs, official.source);
-  let message = els && unpacked === '' ? elsMessage(attrs) : unpacked;
+  // An ELS event's readable message comes from the built-in Okta pipeline (pipelines/okta-pipeline.ts).
+  let message = unpacked;
   const attributes = limitAttributes(attrs, notes.trimmed);
   let raw = embeddedRaw;
   const t = notes.trimmed;

@@ -59,6 +59,16 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    liveStreams: new Gauge({
+      name: 'flowwatch_live_tail_streams',
+      help: 'Open live-tail (server-sent events) streams',
+      registers: [registry],
+    }),
+    pipelineFailures: new Counter({
+      name: 'flowwatch_pipeline_failures_total',
+      help: 'Processor failures recorded on logs (the logs were kept)',
+      registers: [registry],
+    }),
     retentionDeleted: new Counter({
       name: 'flowwatch_retention_deleted_logs_total',
       help: 'Logs deleted by retention',

@@ -1,5 +1,5 @@
-// Okta Workflows Execution Log Streaming semantics used at intake: recognising ELS events, their
-// redelivery key and their human-readable message.
+// Okta Workflows Execution Log Streaming semantics used at intake: recognising ELS events and their
+// redelivery key (the readable message is built by the Okta pipeline, pipelines/okta-pipeline.ts).
 import type { Json } from '../domain/log-event.ts';
 
 /** The ddsource Okta's Datadog template sets. */
@@ -33,38 +33,4 @@ export function elsDedupKey(attrs: Record<string, Json>): string | null {
     s(attrs.event_type),
     s(attrs.idempotency_key),
   ]);
-}
-
-const VERBS: Record<string, string> = {
-  FLOW_START: 'Flow started',
-  FLOW_COMPLETE: 'Flow completed',
-  FLOW_FAIL: 'Flow failed',
-  FLOW_CANCEL: 'Flow canceled',
-  FLOW_THROTTLE: 'Flow throttled',
-  FLOW_PAUSE: 'Flow paused',
-  FLOW_RATE_LIMIT: 'Flow rate limited',
-};
-
-function str(v: Json | undefined): string | undefined {
-  if (typeof v === 'string' && v.trim() !== '') return v.trim();
-  if (typeof v === 'number') return String(v);
-  return undefined;
-}
-
-/** A readable message such as `Flow failed: Sync Users (HTTPError: Workday: 503 Service Unavailable)`. */
-export function elsMessage(attrs: Record<string, Json>): string {
-  const type = String(attrs.event_type);
-  const verb = VERBS[type] ?? `Flow event ${type}`;
-  const name = str(attrs.flow_name) ?? str(attrs.flow_id) ?? 'unknown flow';
-  const details: string[] = [];
-  if (type === 'FLOW_FAIL') {
-    const kind = str(attrs.error_type);
-    const msg = str(attrs.error_message);
-    if (kind || msg) details.push([kind, msg].filter(Boolean).join(': '));
-  }
-  const duration = str(attrs.duration);
-  if (duration && type !== 'FLOW_START') details.push(`${duration} ms`);
-  const steps = str(attrs.step_count);
-  if (steps && type === 'FLOW_COMPLETE') details.push(`${steps} steps`);
-  return details.length > 0 ? `${verb}: ${name} (${details.join(', ')})` : `${verb}: ${name}`;
 }

@@ -70,7 +70,6 @@ describe('runSimulation', () => {
     expect(Object.values(summary.byEventType).reduce((a, b) => a + b, 0)).toBe(40);
     expect(summary.byEventType.FLOW_START).toBeGreaterThan(0);
     expect(summary.elapsedS).toBeGreaterThanOrEqual(0.99);
-    expect(summary.elapsedS).toBeLessThan(1.8);
     expect(summary.achievedRate).toBeGreaterThan(20);
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
     // Paced, not sent in one burst: request k goes out k / rate seconds after the start.

@@ -267,6 +267,42 @@ export function storeConformance(
       await store.close();
     });
 
+    it('stores pipelines in order, replaces, reorders and deletes them', async () => {
+      const store = await open();
+      const p = (id: string, ro = false) => ({
+        id,
+        type: 'pipeline' as const,
+        is_read_only: ro,
+        name: `pipeline ${id}`,
+        is_enabled: true,
+        filter: { query: 'service:okta' },
+        processors: [{ type: 'status-remapper', is_enabled: true, sources: ['lvl'] }],
+        tags: ['team:iam'],
+        description: 'd',
+      });
+      await store.insertPipeline(p('a'));
+      await store.insertPipeline(p('b'));
+      await store.insertPipeline(p('builtin', true), 'first');
+      expect((await store.listPipelines()).map((x) => x.id)).toEqual(['builtin', 'a', 'b']);
+      expect((await store.listPipelines())[0]).toEqual(p('builtin', true));
+      expect(await store.replacePipeline({ ...p('a'), name: 'renamed' })).toBe(true);
+      expect(await store.replacePipeline(p('zz'))).toBe(false);
+      await store.setPipelineOrder(['b', 'a', 'builtin']);
+      expect((await store.listPipelines()).map((x) => [x.id, x.name])).toEqual([
+        ['b', 'pipeline b'],
+        ['a', 'renamed'],
+        ['builtin', 'pipeline builtin'],
+      ]);
+      await expect(store.setPipelineOrder(['b', 'a'])).rejects.toThrow(/missing pipelines: builtin/);
+      await expect(store.setPipelineOrder(['b', 'a', 'builtin', 'x'])).rejects.toThrow(
+        /unknown pipelines: x/,
+      );
+      expect(await store.deletePipeline('a')).toBe(true);
+      expect(await store.deletePipeline('a')).toBe(false);
+      expect((await store.listPipelines()).map((x) => x.id)).toEqual(['b', 'builtin']);
+      await store.close();
+    });
+
     it('stores keys, lists them and revokes by id or name', async () => {
       const store = await open();
       const k = {

@@ -1,5 +1,6 @@
 // The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
 
@@ -80,6 +81,15 @@ export interface Store {
   insertKey(key: KeyRecord): Promise<void>;
   /** Marks a key revoked by id or name; returns it, or undefined when none matched. */
   revokeKey(idOrName: string, now: number): Promise<KeyRecord | undefined>;
+  /** Pipelines in processing order. */
+  listPipelines(): Promise<Pipeline[]>;
+  /** Adds a pipeline at the end of the order (or first). */
+  insertPipeline(p: Pipeline, at?: 'first' | 'last'): Promise<void>;
+  /** Replaces a pipeline, keeping its place; false when there is none with that id. */
+  replacePipeline(p: Pipeline): Promise<boolean>;
+  deletePipeline(id: string): Promise<boolean>;
+  /** Sets the order; `ids` must list every pipeline exactly once (else an Error saying what differs). */
+  setPipelineOrder(ids: string[]): Promise<void>;
   /** True when another process changed the database since the last call (used to reload keys). */
   changedElsewhere(): Promise<boolean>;
   /** Writes a consistent copy of the database to `file` while it stays online. */

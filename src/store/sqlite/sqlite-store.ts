@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import type { Pipeline, PipelineInput } from '../../pipelines/model.ts';
 import {
   type AggregateRequest,
   Aggregator,
@@ -338,6 +339,64 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async listPipelines(): Promise<Pipeline[]> {
+    const rows = this.db
+      .prepare('SELECT id, read_only, body FROM pipelines ORDER BY position, created_at, id')
+      .all() as { id: string; read_only: number; body: string }[];
+    return rows.map((r) => ({
+      ...(JSON.parse(r.body) as PipelineInput),
+      id: r.id,
+      type: 'pipeline' as const,
+      is_read_only: r.read_only === 1,
+    }));
+  }
+
+  async insertPipeline(p: Pipeline, at: 'first' | 'last' = 'last'): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      const edge = this.db
+        .prepare(`SELECT ${at === 'first' ? 'min(position) - 1' : 'max(position) + 1'} AS p FROM pipelines`)
+        .get() as { p: number | null };
+      this.db
+        .prepare(
+          'INSERT INTO pipelines (id, position, read_only, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(p.id, edge.p ?? 0, p.is_read_only ? 1 : 0, JSON.stringify(pipelineBody(p)), now, now);
+    })();
+  }
+
+  async replacePipeline(p: Pipeline): Promise<boolean> {
+    const r = this.db
+      .prepare('UPDATE pipelines SET body = ?, read_only = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(pipelineBody(p)), p.is_read_only ? 1 : 0, Date.now(), p.id);
+    return r.changes > 0;
+  }
+
+  async deletePipeline(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM pipelines WHERE id = ?').run(id).changes > 0;
+  }
+
+  async setPipelineOrder(ids: string[]): Promise<void> {
+    this.db.transaction(() => {
+      const existing = this.db.prepare('SELECT id FROM pipelines').pluck().all() as string[];
+      const given = new Set(ids);
+      const missing = existing.filter((id) => !given.has(id));
+      const unknown = ids.filter((id) => !existing.includes(id));
+      if (given.size !== ids.length) throw new Error('pipeline_ids lists a pipeline twice');
+      if (missing.length || unknown.length)
+        throw new Error(
+          [
+            missing.length ? `missing pipelines: ${missing.join(', ')}` : '',
+            unknown.length ? `unknown pipelines: ${unknown.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        );
+      const set = this.db.prepare('UPDATE pipelines SET position = ? WHERE id = ?');
+      ids.forEach((id, i) => set.run(i, id));
+    })();
+  }
+
   async changedElsewhere(): Promise<boolean> {
     const v = this.db.pragma('data_version', { simple: true }) as number;
     const changed = v !== this.dataVersion;
@@ -362,6 +421,12 @@ export class SqliteStore implements Store {
     // backup) must not hold off a running server's writer with a TRUNCATE checkpoint.
     this.db.close();
   }
+}
+
+/** What is stored of a pipeline besides its id and flags. */
+function pipelineBody(p: Pipeline): PipelineInput {
+  const { id: _id, type: _type, is_read_only: _ro, ...body } = p;
+  return body;
 }
 
 /** The index expression of an attribute path, when it has one. */
