@@ -5,6 +5,7 @@ import { attributeRemapper } from './processors/attribute-remapper.ts';
 import { categoryProcessor } from './processors/category-processor.ts';
 import { dateRemapper } from './processors/date-remapper.ts';
 import { excludeAttribute } from './processors/exclude-attribute.ts';
+import { grokParser } from './processors/grok-parser.ts';
 import { lookupProcessor } from './processors/lookup-processor.ts';
 import { messageRemapper } from './processors/message-remapper.ts';
 import { serviceRemapper } from './processors/service-remapper.ts';
@@ -30,6 +31,7 @@ export const PROCESSORS: ProcessorSpec[] = [
   arithmeticProcessor,
   urlParser,
   userAgentParser,
+  grokParser,
 ] as ProcessorSpec[];
 
 const BY_TYPE = new Map(PROCESSORS.map((p) => [p.type, p]));
