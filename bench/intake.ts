@@ -19,6 +19,7 @@ import {
   ensureBuilt,
   type FlowwatchChild,
   ROOT,
+  setOktaPipeline,
   startFlowwatch,
 } from './lib/flowwatch.ts';
 import { InsertBaseline } from './lib/insert-baseline.ts';
@@ -93,6 +94,7 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     connections: CFG.singleConnections,
     baseline: [],
     flowwatch: [],
+    flowwatchNoPipeline: [],
     acked: 0,
     stored: 0,
     exitCode: null,
@@ -105,6 +107,13 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     report.flowwatch.push(f.measured);
     report.acked += f.ok;
     log(describe(`  flowwatch ${i}`, f.measured));
+    // the same server with the built-in Okta pipeline disabled: the pipeline's cost
+    await setOktaPipeline(fw.url, false);
+    const n = await singleRound(fw, gen);
+    await setOktaPipeline(fw.url, true);
+    report.flowwatchNoPipeline.push(n.measured);
+    report.acked += n.ok;
+    log(describe(`  flowwatch without the Okta pipeline ${i}`, n.measured));
   }
   await stopChild(baseline);
   await finishFlowwatch(fw, rss, report);

@@ -10,7 +10,7 @@ import { type Child, freePort, spawnNode, tempDir, waitHealthy } from './childre
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Intake key the benchmark servers accept. */
 export const API_KEY = 'bench-api-key-0123456789abcdef00000';
-const APP_KEY = 'bench-app-key-0123456789abcdef000000000000';
+export const APP_KEY = 'bench-app-key-0123456789abcdef000000000000';
 
 function newestMtime(dir: string): number {
   let max = 0;
@@ -76,4 +76,23 @@ export function countStoredLogs(dataDir: string): number {
   } finally {
     db.close();
   }
+}
+
+/** Enables or disables the built-in Okta pipeline of a running Flowwatch through the pipeline API. */
+export async function setOktaPipeline(url: string, enabled: boolean): Promise<void> {
+  const headers = {
+    'dd-api-key': API_KEY,
+    'dd-application-key': APP_KEY,
+    'content-type': 'application/json',
+  };
+  const at = `${url}/api/v1/logs/config/pipelines/okta-workflows-execution-logs`;
+  const got = (await (await fetch(at, { headers })).json()) as Record<string, unknown>;
+  const { id: _i, type: _t, is_read_only: _r, ...body } = got;
+  const res = await fetch(at, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ ...body, is_enabled: enabled }),
+  });
+  if (res.status !== 200)
+    throw new Error(`toggling the Okta pipeline: HTTP ${res.status} ${await res.text()}`);
 }

@@ -8,6 +8,8 @@ export interface SingleReport {
   connections: number;
   baseline: RunResult[];
   flowwatch: RunResult[];
+  /** the same server with the built-in Okta pipeline disabled */
+  flowwatchNoPipeline: RunResult[];
   /** 2xx answered by Flowwatch over all runs, warm-ups included */
   acked: number;
   stored: number;
@@ -43,7 +45,7 @@ export interface Report {
 }
 
 /** Targets of PRODUCT/brief: ratios to the baselines and the memory ceiling. */
-export const TARGETS = { singleRatio: 0.6, batchRatio: 0.5, rssMb: 300 } as const;
+export const TARGETS = { singleRatio: 0.6, batchRatio: 0.5, rssMb: 300, pipelineCost: 0.1 } as const;
 
 const START = '<!-- bench:intake:start -->';
 const END = '<!-- bench:intake:end -->';
@@ -84,6 +86,8 @@ export function summary(r: Report) {
   const sFw = medianOf(r.single.flowwatch.map((x) => x.okPerSec));
   const sBaseCpu = medianOf(r.single.baseline.map((x) => x.serverCpuUs));
   const sFwCpu = medianOf(r.single.flowwatch.map((x) => x.serverCpuUs));
+  const sNoPipe = medianOf(r.single.flowwatchNoPipeline.map((x) => x.okPerSec));
+  const sNoPipeCpu = medianOf(r.single.flowwatchNoPipeline.map((x) => x.serverCpuUs));
   const bBase = medianOf(r.batch.baseline.map((x) => x.eventsPerSec));
   const bFw = medianOf(r.batch.flowwatch.map((x) => x.okPerSec * n));
   const bBaseCpu = medianOf(r.batch.baseline.map((x) => x.cpuUsPerEvent));
@@ -94,6 +98,10 @@ export function summary(r: Report) {
     sRatio: sFw / sBase,
     sBaseCpu,
     sFwCpu,
+    sNoPipe,
+    sNoPipeCpu,
+    /** throughput lost to the built-in Okta pipeline */
+    pipelineCost: 1 - sFw / sNoPipe,
     bBase,
     bFw,
     bRatio: bFw / bBase,
@@ -124,6 +132,10 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
     '|---|---:|---:|---:|---:|---:|',
     `| bare node:http + JSON.parse | ${num(s.sBase)} | ${p99(b)} ms | ${sum(b, (x) => x.non2xx)} | ${sum(b, (x) => x.errors)} | ${us(s.sBaseCpu)} |`,
     `| Flowwatch | ${num(s.sFw)} | ${p99(f)} ms | ${sum(f, (x) => x.non2xx)} | ${sum(f, (x) => x.errors)} | ${us(s.sFwCpu)} |`,
+    `| Flowwatch, built-in Okta pipeline disabled | ${num(s.sNoPipe)} | ${p99(r.single.flowwatchNoPipeline)} ms | ${sum(r.single.flowwatchNoPipeline, (x) => x.non2xx)} | ${sum(r.single.flowwatchNoPipeline, (x) => x.errors)} | ${us(s.sNoPipeCpu)} |`,
+    '',
+    `Cost of the built-in Okta pipeline: **${pct(s.pipelineCost)}** of throughput (target ≤ ${pct(TARGETS.pipelineCost)}): ${pass(s.pipelineCost <= TARGETS.pipelineCost)}; ` +
+      `${us(s.sFwCpu - s.sNoPipeCpu)} more server CPU per request.`,
     '',
     `Ratio Flowwatch / baseline: **${pct(s.sRatio)}** (target ≥ ${pct(TARGETS.singleRatio)}): ${pass(s.sRatio >= TARGETS.singleRatio)}. ` +
       `CPU cost ratio (baseline µs / Flowwatch µs per request, less sensitive to other load on the machine): ${pct(s.sBaseCpu / s.sFwCpu)}.`,
@@ -139,6 +151,9 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
     ...b.flatMap((x, i) => [
       `- baseline ${i + 1}: ${runCells(x)}`,
       ...(f[i] ? [`- Flowwatch ${i + 1}: ${runCells(f[i]!)}`] : []),
+      ...(r.single.flowwatchNoPipeline[i]
+        ? [`- Flowwatch without the Okta pipeline ${i + 1}: ${runCells(r.single.flowwatchNoPipeline[i]!)}`]
+        : []),
     ]),
   ];
 }
