@@ -20,6 +20,7 @@ import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerHome } from './home.ts';
 import { registerLogsAggregate } from './logs-aggregate.ts';
+import { registerLogsLive } from './logs-live.ts';
 import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
 
@@ -117,5 +118,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsSearch(app, deps);
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
+  registerLogsLive(app, deps);
   return app;
 }

@@ -30,6 +30,10 @@ export const settingsSchema = z
     /** optional size cap of the database in MB; past it intake answers 507 and nothing is corrupted. */
     max_db_size_mb: z.coerce.number().int().min(1).optional(),
     metrics_require_key: z.boolean().default(false),
+    /** live tail: a comment line this often keeps proxies from closing an idle stream. */
+    live_tail_heartbeat_ms: z.coerce.number().int().min(10).default(15_000),
+    /** live tail: open streams at once; the next one is answered 503. */
+    live_tail_max_streams: z.coerce.number().int().min(1).default(100),
   })
   .strict()
   .refine((s) => Boolean(s.tls_cert) === Boolean(s.tls_key), {

@@ -248,7 +248,7 @@ describe('search and tail', () => {
     const before = elsEvent();
     expect(await postEvent(server.url, before)).toBe(202);
 
-    const tail = spawnFlowwatch(['tail', '--json', '--interval', '200', ...clientArgs(server.url)]);
+    const tail = spawnFlowwatch(['tail', '--json', ...clientArgs(server.url)]);
     // it is running once it has printed the event from before it started
     const startDeadline = Date.now() + 20_000;
     while (!tail.stdout().includes(before.execution_id)) {
