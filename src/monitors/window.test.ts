@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { bucketWidth, SlidingWindow } from './window.ts';
+
+const T = 1_800_000_000_000;
+
+describe('sliding window', () => {
+  it('counts logs inside the window and forgets them as it slides', () => {
+    const w = new SlidingWindow(300_000, 'count');
+    expect(bucketWidth(300_000)).toBe(2000);
+    expect(w.value(T)).toBeNull();
+    w.add(T - 1000, T);
+    w.add(T - 100_000, T);
+    expect(w.value(T)).toBe(2);
+    expect(w.value(T + 203_000)).toBe(1);
+    expect(w.value(T + 302_000)).toBeNull();
+    expect(w.prune(T + 302_000)).toBe(true);
+  });
+
+  it('ignores logs dated before the window, counts late ones still inside', () => {
+    const w = new SlidingWindow(60_000, 'count');
+    expect(w.add(T - 120_000, T)).toBe(false);
+    expect(w.add(T - 30_000, T)).toBe(true);
+    expect(w.value(T)).toBe(1);
+  });
+
+  it('computes measures, percentiles and cardinality', () => {
+    const mk = (r: 'avg' | 'sum' | 'min' | 'max' | 'pc90' | 'median' | 'cardinality') => {
+      const w = new SlidingWindow(60_000, r);
+      for (let i = 1; i <= 10; i++) w.add(T - i * 1000, T, r === 'cardinality' ? [`u${i % 3}`] : [i]);
+      if (r !== 'cardinality') w.add(T - 500, T, ['not a number']);
+      return w.value(T);
+    };
+    expect(mk('avg')).toBe(5.5);
+    expect(mk('sum')).toBe(55);
+    expect(mk('min')).toBe(1);
+    expect(mk('max')).toBe(10);
+    expect(mk('pc90')).toBe(9);
+    expect(mk('median')).toBe(5);
+    expect(mk('cardinality')).toBe(3);
+    const empty = new SlidingWindow(60_000, 'avg');
+    empty.add(T, T, []);
+    expect(empty.value(T)).toBeNull();
+  });
+
+  it('shifts the window back by the evaluation delay', () => {
+    const w = new SlidingWindow(60_000, 'count', 30_000);
+    w.add(T - 10_000, T);
+    expect(w.value(T)).toBeNull();
+    expect(w.value(T + 25_000)).toBe(1);
+  });
+});

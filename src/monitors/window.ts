@@ -1,0 +1,123 @@
+// Sliding-window aggregates of one monitor group, bucketed by the logs' official dates. Buckets are
+// window/120 wide (at least 1 s), so the window slides in those steps; a log dated outside the window is
+// ignored. Pure: the clock is passed in.
+import type { Rollup } from './query.ts';
+
+interface Bucket {
+  count: number;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  distinct?: Set<string>;
+  values?: number[];
+}
+
+/** Bucket width for a window. */
+export function bucketWidth(windowMs: number): number {
+  return Math.max(1000, Math.floor(windowMs / 120 / 1000) * 1000);
+}
+
+export class SlidingWindow {
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly width: number;
+
+  constructor(
+    readonly windowMs: number,
+    private readonly rollup: Rollup,
+    /** evaluation_delay: the window ends this long before now */
+    private readonly delayMs = 0,
+  ) {
+    this.width = bucketWidth(windowMs);
+  }
+
+  /** Adds one log dated `ts` (measure values: the measure's numbers, or the facet's values for cardinality). */
+  add(ts: number, now: number, values: (string | number)[] = []): boolean {
+    const end = now - this.delayMs;
+    if (ts <= end - this.windowMs - this.width) return false;
+    const start = Math.floor(ts / this.width) * this.width;
+    let b = this.buckets.get(start);
+    if (!b) {
+      b = { count: 0, n: 0, sum: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+      this.buckets.set(start, b);
+    }
+    b.count++;
+    if (this.rollup === 'cardinality') {
+      b.distinct ??= new Set();
+      for (const v of values) b.distinct.add(`${typeof v}:${v}`);
+    } else if (this.rollup !== 'count') {
+      for (const v of values) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+        b.n++;
+        b.sum += v;
+        if (v < b.min) b.min = v;
+        if (v > b.max) b.max = v;
+        if (this.rollup === 'median' || this.rollup.startsWith('pc')) {
+          b.values ??= [];
+          b.values.push(v);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Drops buckets that left the window; true when nothing is left. */
+  prune(now: number): boolean {
+    const oldest = now - this.delayMs - this.windowMs;
+    for (const start of this.buckets.keys()) if (start + this.width <= oldest) this.buckets.delete(start);
+    return this.buckets.size === 0;
+  }
+
+  /** The rollup over the window ending at now − delay; null when no log (or no measure value) is in it. */
+  value(now: number): number | null {
+    const end = now - this.delayMs;
+    const oldest = end - this.windowMs;
+    let count = 0;
+    let n = 0;
+    let sum = 0;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    let distinct: Set<string> | undefined;
+    let values: number[] | undefined;
+    for (const [start, b] of this.buckets) {
+      // a bucket counts while its end is inside the window, and once it started (future-dated logs wait)
+      if (start + this.width <= oldest || start > end) continue;
+      count += b.count;
+      n += b.n;
+      sum += b.sum;
+      if (b.min < min) min = b.min;
+      if (b.max > max) max = b.max;
+      if (b.distinct) {
+        distinct ??= new Set();
+        for (const v of b.distinct) distinct.add(v);
+      }
+      if (b.values) {
+        values ??= [];
+        for (const v of b.values) values.push(v);
+      }
+    }
+    if (count === 0) return null;
+    switch (this.rollup) {
+      case 'count':
+        return count;
+      case 'cardinality':
+        return distinct?.size ?? 0;
+      case 'sum':
+        return n ? sum : null;
+      case 'avg':
+        return n ? sum / n : null;
+      case 'min':
+        return n ? min : null;
+      case 'max':
+        return n ? max : null;
+      default: {
+        if (!values || values.length === 0) return null;
+        const p = this.rollup === 'median' ? 50 : Number(this.rollup.slice(2));
+        values.sort((a, b) => a - b);
+        return values[
+          Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))
+        ] as number;
+      }
+    }
+  }
+}
