@@ -6,6 +6,8 @@ import { type BootstrapResult, bootstrapKeys, Keyring } from './auth/keys.ts';
 import type { Settings } from './config/settings.ts';
 import { LogWriter } from './intake/writer.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import { describeEvent } from './monitors/describe.ts';
+import { MonitorEvaluator } from './monitors/evaluator.ts';
 import { PipelineService } from './pipelines/service.ts';
 import { openStore } from './store/open.ts';
 import { startRetention } from './store/retention.ts';
@@ -41,6 +43,19 @@ export async function startServer(
   const pipelines = new PipelineService(store);
   await pipelines.start();
   const writer = new LogWriter(store, metrics, settings.max_queue_events);
+  let baseUrl = settings.public_url ?? `http://${settings.host}:${settings.port}`;
+  const monitors: MonitorEvaluator = new MonitorEvaluator({
+    store,
+    logger,
+    describe: (e) =>
+      describeEvent(e, {
+        baseUrl: () => baseUrl,
+        options: (id) => monitors.definition(id)?.options,
+      }),
+  });
+  await monitors.start();
+  // Monitors read committed logs (after the pipelines), never the requests themselves.
+  writer.onCommit((events) => monitors.feed(events));
   const app = await buildServer({
     settings,
     store,
@@ -49,6 +64,7 @@ export async function startServer(
     metrics,
     logger,
     pipelines,
+    monitors,
     ready: () => ready,
   });
 
@@ -86,6 +102,7 @@ export async function startServer(
   const scheme = settings.tls_cert ? 'https' : 'http';
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const url = `${scheme}://${host}:${port}`;
+  baseUrl = settings.public_url ?? url;
   ready = true;
   logger.info(
     { url, store: store.kind, data_dir: settings.data_dir, public_url: settings.public_url },
@@ -100,6 +117,7 @@ export async function startServer(
       retention.stop();
       await app.close();
       await writer.drain();
+      await monitors.stop();
       await retention.done();
       await store.close();
       logger.info('Flowwatch stopped');

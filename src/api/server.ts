@@ -14,6 +14,7 @@ import { intakeScope } from '../intake/scope.ts';
 import { hecErrorBody } from '../intake/splunk-hec.ts';
 import type { LogWriter } from '../intake/writer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
@@ -23,6 +24,7 @@ import { registerLogsAggregate } from './logs-aggregate.ts';
 import { registerLogsLive } from './logs-live.ts';
 import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
+import { registerMonitors } from './monitors.ts';
 
 /** Everything the HTTP layer needs. */
 export interface ServerDeps {
@@ -33,6 +35,7 @@ export interface ServerDeps {
   metrics: Metrics;
   logger: Logger;
   pipelines: PipelineService;
+  monitors: MonitorEvaluator;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;
 }
@@ -118,6 +121,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsSearch(app, deps);
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
+  registerMonitors(app, deps, deps.monitors);
   registerLogsLive(app, deps);
   return app;
 }

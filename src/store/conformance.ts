@@ -303,6 +303,63 @@ export function storeConformance(
       await store.close();
     });
 
+    it('stores monitors, their group states and events atomically', async () => {
+      const store = await open();
+      const input = {
+        name: 'Flow failures',
+        type: 'log alert',
+        query: 'logs("status:error").last("5m") > 0',
+        message: 'm @slack-ops',
+        tags: ['team:iam'],
+        priority: 2,
+        options: { thresholds: { critical: 0 } },
+      };
+      const m = await store.insertMonitor(input, 1000);
+      const m2 = await store.insertMonitor({ ...input, name: 'second' }, 1001);
+      expect(m2.id).toBeGreaterThan(m.id);
+      expect(await store.listMonitors()).toEqual([m, m2]);
+      expect(await store.updateMonitor(m.id, { ...input, name: 'renamed' }, 2000)).toMatchObject({
+        name: 'renamed',
+        created_at: 1000,
+        modified_at: 2000,
+      });
+      expect(await store.updateMonitor(999_999, input, 2000)).toBeUndefined();
+      const saved = await store.saveMonitorProgress(
+        [
+          { monitor_id: m.id, group_key: '*', state: { status: 'Alert' } },
+          { monitor_id: m2.id, group_key: 'a', state: { status: 'OK' } },
+        ],
+        [{ monitor_id: m.id, group_key: '*', at: 3000, body: { transition: 'Triggered' } }],
+      );
+      expect(saved).toEqual([
+        {
+          id: expect.any(Number),
+          monitor_id: m.id,
+          group_key: '*',
+          at: 3000,
+          body: { transition: 'Triggered' },
+          delivered_at: null,
+        },
+      ]);
+      await store.saveMonitorProgress([{ monitor_id: m2.id, group_key: 'a', state: null }], []);
+      const groups = await store.loadMonitorGroups();
+      expect(groups.get(m.id)?.get('*')).toEqual({ status: 'Alert' });
+      expect(groups.get(m2.id)).toBeUndefined();
+      await store.saveMonitorProgress(
+        [],
+        [{ monitor_id: m.id, group_key: '*', at: 4000, body: { transition: 'Recovered' } }],
+      );
+      const events = await store.listMonitorEvents({ monitorId: m.id, limit: 10 });
+      expect(events.map((e) => e.body.transition)).toEqual(['Recovered', 'Triggered']);
+      expect((await store.listMonitorEvents({ limit: 1, beforeId: events[0]!.id })).map((e) => e.at)).toEqual(
+        [3000],
+      );
+      expect(await store.deleteMonitor(m.id)).toBe(true);
+      expect((await store.loadMonitorGroups()).get(m.id)).toBeUndefined();
+      expect(await store.listMonitorEvents({ monitorId: m.id, limit: 10 })).toHaveLength(2);
+      await store.close();
+    });
+
     it('stores keys, lists them and revokes by id or name', async () => {
       const store = await open();
       const k = {

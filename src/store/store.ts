@@ -1,5 +1,6 @@
 // The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+import type { Monitor, MonitorInput } from '../monitors/model.ts';
 import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
@@ -36,6 +37,17 @@ export interface KeyRecord {
   hint: string;
   created_at: number;
   revoked_at: number | null;
+}
+
+/** One monitor event (a transition or renotification): history and the notification outbox. */
+export interface MonitorEventRecord {
+  id: number;
+  monitor_id: number;
+  group_key: string;
+  at: number;
+  /** the event as the evaluator describes it (transition, values, rendered title and message, handles) */
+  body: Record<string, unknown>;
+  delivered_at: number | null;
 }
 
 /** Logs serialised by a store for its own appendEncoded (opaque to everyone else). */
@@ -90,6 +102,29 @@ export interface Store {
   deletePipeline(id: string): Promise<boolean>;
   /** Sets the order; `ids` must list every pipeline exactly once (else an Error saying what differs). */
   setPipelineOrder(ids: string[]): Promise<void>;
+  listMonitors(): Promise<Monitor[]>;
+  /** Stores a new monitor; returns it with its id. */
+  insertMonitor(input: MonitorInput, now: number): Promise<Monitor>;
+  /** Replaces a monitor's definition; undefined when there is none. */
+  updateMonitor(id: number, input: MonitorInput, now: number): Promise<Monitor | undefined>;
+  /** Deletes a monitor with its group states (its events stay, as history). */
+  deleteMonitor(id: number): Promise<boolean>;
+  /** Every persisted group state: monitor id → group key → state. */
+  loadMonitorGroups(): Promise<Map<number, Map<string, unknown>>>;
+  /**
+   * Saves group states (null deletes the group) and appends events, in one transaction: a transition is
+   * never recorded without its state, nor the state without its transition.
+   */
+  saveMonitorProgress(
+    groups: { monitor_id: number; group_key: string; state: unknown | null }[],
+    events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[],
+  ): Promise<MonitorEventRecord[]>;
+  /** Events, newest first; of one monitor when given. */
+  listMonitorEvents(q: {
+    monitorId?: number;
+    limit: number;
+    beforeId?: number;
+  }): Promise<MonitorEventRecord[]>;
   /** True when another process changed the database since the last call (used to reload keys). */
   changedElsewhere(): Promise<boolean>;
   /** Writes a consistent copy of the database to `file` while it stays online. */

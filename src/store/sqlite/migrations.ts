@@ -109,6 +109,34 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'monitors, their group states and their events (history and notification outbox)',
+    sql: `
+      CREATE TABLE monitors (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+      CREATE TABLE monitor_groups (
+        monitor_id INTEGER NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+        group_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (monitor_id, group_key)
+      ) WITHOUT ROWID;
+      CREATE TABLE monitor_events (
+        id INTEGER PRIMARY KEY,
+        monitor_id INTEGER NOT NULL,
+        group_key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX monitor_events_monitor ON monitor_events (monitor_id, id);
+      CREATE INDEX monitor_events_pending ON monitor_events (id) WHERE delivered_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import type { Monitor, MonitorInput } from '../../monitors/model.ts';
 import type { Pipeline, PipelineInput } from '../../pipelines/model.ts';
 import {
   type AggregateRequest,
@@ -23,6 +24,7 @@ import {
   type KeyRecord,
   type LogPage,
   type LogQuery,
+  type MonitorEventRecord,
   type Store,
   StoreFullError,
   StoreUnavailableError,
@@ -395,6 +397,108 @@ export class SqliteStore implements Store {
       const set = this.db.prepare('UPDATE pipelines SET position = ? WHERE id = ?');
       ids.forEach((id, i) => set.run(i, id));
     })();
+  }
+
+  async listMonitors(): Promise<Monitor[]> {
+    const rows = this.db
+      .prepare('SELECT id, body, created_at, modified_at FROM monitors ORDER BY id')
+      .all() as {
+      id: number;
+      body: string;
+      created_at: number;
+      modified_at: number;
+    }[];
+    return rows.map((r) => ({
+      ...(JSON.parse(r.body) as MonitorInput),
+      id: r.id,
+      created_at: r.created_at,
+      modified_at: r.modified_at,
+    }));
+  }
+
+  async insertMonitor(input: MonitorInput, now: number): Promise<Monitor> {
+    const r = this.db
+      .prepare('INSERT INTO monitors (body, created_at, modified_at) VALUES (?, ?, ?)')
+      .run(JSON.stringify(input), now, now);
+    return { ...input, id: Number(r.lastInsertRowid), created_at: now, modified_at: now };
+  }
+
+  async updateMonitor(id: number, input: MonitorInput, now: number): Promise<Monitor | undefined> {
+    const row = this.db.prepare('SELECT created_at FROM monitors WHERE id = ?').get(id) as
+      | { created_at: number }
+      | undefined;
+    if (!row) return undefined;
+    this.db
+      .prepare('UPDATE monitors SET body = ?, modified_at = ? WHERE id = ?')
+      .run(JSON.stringify(input), now, id);
+    return { ...input, id, created_at: row.created_at, modified_at: now };
+  }
+
+  async deleteMonitor(id: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM monitor_groups WHERE monitor_id = ?').run(id);
+      return this.db.prepare('DELETE FROM monitors WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
+  async loadMonitorGroups(): Promise<Map<number, Map<string, unknown>>> {
+    const out = new Map<number, Map<string, unknown>>();
+    const rows = this.db.prepare('SELECT monitor_id, group_key, state FROM monitor_groups').all() as {
+      monitor_id: number;
+      group_key: string;
+      state: string;
+    }[];
+    for (const r of rows) {
+      let m = out.get(r.monitor_id);
+      if (!m) {
+        m = new Map();
+        out.set(r.monitor_id, m);
+      }
+      m.set(r.group_key, JSON.parse(r.state));
+    }
+    return out;
+  }
+
+  async saveMonitorProgress(
+    groups: { monitor_id: number; group_key: string; state: unknown | null }[],
+    events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[],
+  ): Promise<MonitorEventRecord[]> {
+    return this.db.transaction(() => {
+      const put = this.db.prepare(
+        'INSERT INTO monitor_groups (monitor_id, group_key, state) VALUES (?, ?, ?) ON CONFLICT (monitor_id, group_key) DO UPDATE SET state = excluded.state',
+      );
+      const del = this.db.prepare('DELETE FROM monitor_groups WHERE monitor_id = ? AND group_key = ?');
+      for (const g of groups) {
+        if (g.state === null) del.run(g.monitor_id, g.group_key);
+        else put.run(g.monitor_id, g.group_key, JSON.stringify(g.state));
+      }
+      const add = this.db.prepare(
+        'INSERT INTO monitor_events (monitor_id, group_key, at, body) VALUES (?, ?, ?, ?)',
+      );
+      return events.map((e) => {
+        const r = add.run(e.monitor_id, e.group_key, e.at, JSON.stringify(e.body));
+        return { ...e, id: Number(r.lastInsertRowid), delivered_at: null };
+      });
+    })();
+  }
+
+  async listMonitorEvents(q: {
+    monitorId?: number;
+    limit: number;
+    beforeId?: number;
+  }): Promise<MonitorEventRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, monitor_id, group_key, at, body, delivered_at FROM monitor_events
+         WHERE (@m IS NULL OR monitor_id = @m) AND (@b IS NULL OR id < @b) ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ m: q.monitorId ?? null, b: q.beforeId ?? null, limit: q.limit }) as (Omit<
+      MonitorEventRecord,
+      'body'
+    > & {
+      body: string;
+    })[];
+    return rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Record<string, unknown> }));
   }
 
   async changedElsewhere(): Promise<boolean> {

@@ -1,0 +1,368 @@
+// Streaming evaluation of log monitors. Committed logs (not HTTP requests) feed it: each log that a
+// monitor's query matches (the in-memory predicate) goes into the sliding window of its group, and the group
+// is evaluated at once, so a threshold crossing becomes a transition within the commit that carried the log.
+// A tick (≤ 1 s) evaluates every group for what time alone changes: windows sliding past, recoveries,
+// no data, renotify, timeouts. State changes and transitions are saved together in one transaction before
+// anything else sees them (the outbox of the notification layer). After a restart, group states come from
+// the store and windows are rebuilt from the stored logs, so an alert is neither forgotten nor sent twice.
+//
+// Multi-node: the evaluator only needs a stream of committed logs and the store. One node is the writer of
+// monitor state; with PostgreSQL, the elected evaluator follows the logs table (Store.readLogsAfter) instead
+// of its own writer's commits. `feed()` is the single entry point for either source.
+import type { Logger } from 'pino';
+import type { LogEvent } from '../domain/log-event.ts';
+import { facetValues, parseFacet } from '../search/aggregate.ts';
+import { compileMatcher, type Matcher } from '../search/match.ts';
+import type { MonitorEventRecord, Store } from '../store/store.ts';
+import type { Monitor } from './model.ts';
+import { type MonitorQuery, parseMonitorQuery } from './query.ts';
+import {
+  type EvalOptions,
+  evaluateGroup,
+  type GroupState,
+  type MonitorStatus,
+  parseDuration,
+  type Transition,
+} from './state.ts';
+import { SlidingWindow } from './window.ts';
+
+/** What a group holds in memory. */
+interface Group {
+  key: string;
+  /** group-by values as written in .by() */
+  by: Record<string, string>;
+  window: SlidingWindow;
+  state?: GroupState;
+  /** the latest matching log, for templates and samples */
+  sample?: LogEvent;
+}
+
+interface Compiled {
+  monitor: Monitor;
+  query: MonitorQuery;
+  match: Matcher;
+  opts: EvalOptions;
+  facets: ReturnType<typeof parseFacet>[];
+  measure: ReturnType<typeof parseFacet> | null;
+  groups: Map<string, Group>;
+}
+
+/** A transition with what the notification layer needs. */
+export interface MonitorEvent {
+  monitor: {
+    id: number;
+    name: string;
+    priority: number | null;
+    tags: string[];
+    query: string;
+    message: string;
+  };
+  group_key: string;
+  group: Record<string, string>;
+  transition: Transition;
+  thresholds: EvalOptions['thresholds'];
+  comparator: string;
+  /** the latest matching log of the group (absent for no-data transitions) */
+  sample?: LogEvent;
+}
+
+export interface EvaluatorOptions {
+  store: Store;
+  logger?: Logger;
+  now?: () => number;
+  tickMs?: number;
+  /** turns a transition into the stored event body (templates, handles); the default stores the facts */
+  describe?: (e: MonitorEvent) => Record<string, unknown>;
+  /** called after events are saved (the notification layer wakes up here) */
+  onEvents?: (records: MonitorEventRecord[]) => void;
+}
+
+export const UNGROUPED = '*';
+
+/** Evaluator options from a monitor's definition. */
+export function evalOptions(m: Monitor, q: MonitorQuery): EvalOptions {
+  const o = m.options;
+  const grouped = q.groupBy.length > 0;
+  const t = o.thresholds ?? {};
+  let onMissing = o.on_missing_data ?? 'default';
+  if (!o.on_missing_data && o.notify_no_data) onMissing = 'show_and_notify_no_data';
+  return {
+    comparator: q.comparator,
+    thresholds: {
+      critical: t.critical ?? q.threshold,
+      warning: t.warning ?? null,
+      critical_recovery: t.critical_recovery ?? null,
+      warning_recovery: t.warning_recovery ?? null,
+    },
+    onMissingData: onMissing,
+    isCountRollup: q.rollup === 'count',
+    renotifyIntervalMs: o.renotify_interval ? o.renotify_interval * 60_000 : null,
+    renotifyOccurrences: o.renotify_occurrences ?? null,
+    renotifyStatuses: o.renotify_statuses ?? [],
+    newGroupDelayMs: grouped ? (o.new_group_delay ?? 60) * 1000 : 0,
+    groupRetentionMs: grouped
+      ? o.group_retention_duration
+        ? parseDuration(o.group_retention_duration)
+        : 86_400_000
+      : Number.POSITIVE_INFINITY,
+    timeoutMs: o.timeout_h ? o.timeout_h * 3_600_000 : null,
+  };
+}
+
+export class MonitorEvaluator {
+  private readonly monitors = new Map<number, Compiled>();
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: EvaluatorOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Loads monitors and their persisted states, rebuilds windows from the store, starts the tick. */
+  async start(): Promise<void> {
+    const states = await this.o.store.loadMonitorGroups();
+    for (const m of await this.o.store.listMonitors()) await this.add(m, states.get(m.id));
+    if (this.o.tickMs !== 0) {
+      this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.saving;
+  }
+
+  /** Starts evaluating a monitor (new, or changed: its groups restart from the persisted states). */
+  async upsert(m: Monitor): Promise<void> {
+    const states = (await this.o.store.loadMonitorGroups()).get(m.id);
+    await this.add(m, states);
+    this.evaluateAll(m.id);
+    await this.saving;
+  }
+
+  /** The definition of a monitor being evaluated. */
+  definition(id: number): Monitor | undefined {
+    return this.monitors.get(id)?.monitor;
+  }
+
+  remove(id: number): void {
+    this.monitors.delete(id);
+  }
+
+  /** The live status of a monitor's groups. */
+  groups(
+    id: number,
+  ): { key: string; by: Record<string, string>; state: GroupState | undefined; value: number | null }[] {
+    const c = this.monitors.get(id);
+    if (!c) return [];
+    const now = this.now();
+    return [...c.groups.values()].map((g) => ({
+      key: g.key,
+      by: g.by,
+      state: g.state,
+      value: g.window.value(now),
+    }));
+  }
+
+  /** Worst status over the groups (Alert, then No Data, then Warn, then OK), as Datadog's overall_state. */
+  overallState(id: number): MonitorStatus | 'No Data' {
+    const c = this.monitors.get(id);
+    if (!c || c.groups.size === 0) return 'No Data';
+    const rank: Record<MonitorStatus, number> = { Alert: 3, 'No Data': 2, Warn: 1, OK: 0 };
+    let worst: MonitorStatus = 'OK';
+    let any = false;
+    for (const g of c.groups.values()) {
+      if (!g.state) continue;
+      any = true;
+      if (rank[g.state.status] > rank[worst]) worst = g.state.status;
+    }
+    return any ? worst : 'No Data';
+  }
+
+  /** Committed logs: every monitor whose query matches updates the log's group and evaluates it. */
+  feed(events: LogEvent[]): void {
+    if (this.monitors.size === 0) return;
+    const now = this.now();
+    for (const c of this.monitors.values()) {
+      const touched = new Set<Group>();
+      for (const e of events) {
+        if (!c.match(e)) continue;
+        for (const g of this.groupsOf(c, e, now)) {
+          const values = c.measure ? facetValues(e, c.measure, undefined) : [];
+          if (g.window.add(e.timestamp, now, values)) {
+            g.sample = e;
+            touched.add(g);
+          }
+        }
+      }
+      if (touched.size > 0) this.evaluate(c, [...touched], now);
+    }
+  }
+
+  /** Evaluates every group of every monitor (time passing). */
+  tick(): void {
+    const now = this.now();
+    for (const c of this.monitors.values()) this.evaluate(c, [...c.groups.values()], now);
+  }
+
+  private evaluateAll(id: number): void {
+    const c = this.monitors.get(id);
+    if (c) this.evaluate(c, [...c.groups.values()], this.now());
+  }
+
+  private async add(m: Monitor, states: Map<string, unknown> | undefined): Promise<void> {
+    const query = parseMonitorQuery(m.query);
+    const c: Compiled = {
+      monitor: m,
+      query,
+      match: compileMatcher(query.filter),
+      opts: evalOptions(m, query),
+      facets: query.groupBy.map(parseFacet),
+      measure: query.measure ? parseFacet(query.measure) : null,
+      groups: new Map(),
+    };
+    const delayMs = (m.options.evaluation_delay ?? 0) * 1000;
+    for (const [key, state] of states ?? []) {
+      const s = state as GroupState & { by?: Record<string, string> };
+      c.groups.set(key, {
+        key,
+        by: s.by ?? {},
+        window: new SlidingWindow(query.windowMs, query.rollup, delayMs),
+        state: s,
+      });
+    }
+    if (query.groupBy.length === 0 && !c.groups.has(UNGROUPED))
+      c.groups.set(UNGROUPED, {
+        key: UNGROUPED,
+        by: {},
+        window: new SlidingWindow(query.windowMs, query.rollup, delayMs),
+      });
+    this.monitors.set(m.id, c);
+    await this.rebuild(c);
+  }
+
+  /** Refills a monitor's windows from the stored logs of its window. */
+  private async rebuild(c: Compiled): Promise<void> {
+    const now = this.now();
+    const delayMs = (c.monitor.options.evaluation_delay ?? 0) * 1000;
+    let cursor: string | undefined;
+    do {
+      const page = await this.o.store.readLogs({
+        from: now - delayMs - c.query.windowMs - 60_000,
+        to: now + 1,
+        sort: 'asc',
+        limit: 1000,
+        cursor,
+        filter: c.query.filter,
+      });
+      for (const e of page.logs) {
+        for (const g of this.groupsOf(c, e, now)) {
+          const values = c.measure ? facetValues(e, c.measure, undefined) : [];
+          if (g.window.add(e.timestamp, now, values)) g.sample = e;
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  /** The groups a log belongs to (created on first sight); none when it lacks a group-by facet. */
+  private groupsOf(c: Compiled, e: LogEvent, _now: number): Group[] {
+    if (c.facets.length === 0) return [c.groups.get(UNGROUPED) as Group];
+    let combos: Record<string, string>[] = [{}];
+    for (const f of c.facets) {
+      const values = facetValues(e, f, undefined);
+      if (values.length === 0) return [];
+      combos = combos.flatMap((by) => values.map((v) => ({ ...by, [f.name]: String(v) })));
+    }
+    const delayMs = (c.monitor.options.evaluation_delay ?? 0) * 1000;
+    return combos.map((by) => {
+      const key = groupKey(by);
+      let g = c.groups.get(key);
+      if (!g) {
+        g = { key, by, window: new SlidingWindow(c.query.windowMs, c.query.rollup, delayMs) };
+        c.groups.set(key, g);
+      }
+      return g;
+    });
+  }
+
+  private evaluate(c: Compiled, groups: Group[], now: number): void {
+    const saves: { monitor_id: number; group_key: string; state: unknown | null }[] = [];
+    const events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[] = [];
+    let monitorHasData = false;
+    for (const g of c.groups.values()) if (g.window.value(now) !== null) monitorHasData = true;
+    for (const g of groups) {
+      g.window.prune(now);
+      const value = g.window.value(now);
+      const prev = g.state;
+      const { state, transitions } = evaluateGroup(prev, value, now, c.opts, { monitorHasData });
+      if (state === null) {
+        if (prev) saves.push({ monitor_id: c.monitor.id, group_key: g.key, state: null });
+        // An ungrouped monitor keeps its single group; others forget the group.
+        if (g.key !== UNGROUPED) c.groups.delete(g.key);
+        else g.state = undefined;
+        continue;
+      }
+      g.state = state;
+      // Persist what a restart needs: status changes and notification bookkeeping, not every value.
+      if (!prev || persistedPart(prev) !== persistedPart(state))
+        saves.push({ monitor_id: c.monitor.id, group_key: g.key, state: { ...state, by: g.by } });
+      for (const t of transitions) {
+        const ev: MonitorEvent = {
+          monitor: {
+            id: c.monitor.id,
+            name: c.monitor.name,
+            priority: c.monitor.priority,
+            tags: c.monitor.tags,
+            query: c.monitor.query,
+            message: c.monitor.message,
+          },
+          group_key: g.key,
+          group: g.by,
+          transition: t,
+          thresholds: c.opts.thresholds,
+          comparator: c.query.comparator,
+          sample: t.to === 'No Data' || t.from === 'No Data' ? undefined : g.sample,
+        };
+        events.push({ monitor_id: c.monitor.id, group_key: g.key, at: t.at, body: this.describe(ev) });
+      }
+    }
+    if (saves.length === 0 && events.length === 0) return;
+    this.saving = this.saving
+      .then(() => this.o.store.saveMonitorProgress(saves, events))
+      .then((records) => {
+        if (records.length > 0) this.o.onEvents?.(records);
+      })
+      .catch((err: unknown) =>
+        this.o.logger?.error({ err, monitor_id: c.monitor.id }, 'saving monitor state failed'),
+      );
+  }
+
+  private describe(e: MonitorEvent): Record<string, unknown> {
+    if (this.o.describe) return this.o.describe(e);
+    return {
+      transition: e.transition.name,
+      from: e.transition.from,
+      to: e.transition.to,
+      value: e.transition.value,
+      notify: e.transition.notify,
+      cause: e.transition.cause,
+      group: e.group,
+      monitor: { id: e.monitor.id, name: e.monitor.name, priority: e.monitor.priority },
+    };
+  }
+}
+
+/** A group's key: `@flow_name:Sync Users,env:prod` (facets in .by() order), as Datadog names groups. */
+export function groupKey(by: Record<string, string>): string {
+  return Object.entries(by)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',');
+}
+
+function persistedPart(s: GroupState): string {
+  const { lastValue: _v, lastDataAt: _d, ...rest } = s;
+  return JSON.stringify(rest);
+}
