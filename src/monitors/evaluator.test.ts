@@ -1,0 +1,130 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeLog } from '../store/conformance.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { MonitorEvaluator } from './evaluator.ts';
+import type { MonitorInput } from './model.ts';
+
+const T = Date.parse('2026-11-27T10:00:00Z');
+const MIN = 60_000;
+
+function setup(dataDir = mkdtempSync(path.join(tmpdir(), 'fw-eval-'))) {
+  const store = new SqliteStore({ dataDir });
+  let now = T;
+  const ev = new MonitorEvaluator({ store, now: () => now, tickMs: 0 });
+  return {
+    store,
+    ev,
+    dataDir,
+    at: (t: number) => {
+      now = t;
+    },
+    events: async (id: number) =>
+      (await store.listMonitorEvents({ monitorId: id, limit: 100 }))
+        .reverse()
+        .map((e) => `${e.group_key} ${e.body.transition} ${e.body.value}`),
+  };
+}
+
+const monitor = (query: string, options: MonitorInput['options'] = {}): MonitorInput => ({
+  name: 'm',
+  type: 'log alert',
+  query,
+  message: '',
+  tags: [],
+  priority: null,
+  options,
+});
+
+const fail = (t: number, flow = 'Sync') =>
+  makeLog({ timestamp: t, status: 'error', attributes: { flow_name: flow, duration: 100 } });
+
+describe('monitor evaluator', () => {
+  it('triggers on the log that crosses the threshold and recovers when the window slides past', async () => {
+    const { store, ev, at, events } = setup();
+    const m = await store.insertMonitor(monitor('logs("status:error").last("5m") > 2'), T);
+    await ev.start();
+    for (let i = 0; i < 3; i++) {
+      at(T + i * 1000);
+      ev.feed([fail(T + i * 1000)]);
+      await ev.stop();
+    }
+    expect(await events(m.id)).toEqual(['* Triggered 3']);
+    at(T + 2 * MIN);
+    ev.tick();
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['* Triggered 3']);
+    at(T + 6 * MIN);
+    ev.tick();
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['* Triggered 3', '* Recovered 0']);
+    expect(ev.overallState(m.id)).toBe('OK');
+  });
+
+  it('ignores logs its query does not match, and groups by facet', async () => {
+    const { store, ev, at, events } = setup();
+    const m = await store.insertMonitor(
+      monitor('logs("status:error").by("@flow_name").last("5m") >= 2', { new_group_delay: 0 }),
+      T,
+    );
+    await ev.start();
+    at(T);
+    ev.feed([
+      fail(T, 'A'),
+      fail(T, 'B'),
+      makeLog({ timestamp: T, status: 'info', attributes: { flow_name: 'A' } }),
+    ]);
+    ev.feed([fail(T, 'A')]);
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['@flow_name:A Triggered 2']);
+    expect(ev.groups(m.id).map((g) => [g.key, g.state?.status])).toEqual([
+      ['@flow_name:A', 'Alert'],
+      ['@flow_name:B', 'OK'],
+    ]);
+  });
+
+  it('rebuilds windows from the store and keeps persisted states after a restart: no second notification', async () => {
+    const first = setup();
+    const m = await first.store.insertMonitor(monitor('logs("status:error").last("10m") > 1'), T);
+    await first.store.appendLogs([fail(T - MIN), fail(T - 30_000)]);
+    await first.ev.start();
+    first.ev.tick();
+    await first.ev.stop();
+    expect(await first.events(m.id)).toEqual(['* Triggered 2']);
+    await first.store.close();
+
+    const again = setup(first.dataDir);
+    again.at(T + MIN);
+    await again.ev.start();
+    again.ev.tick();
+    await again.ev.stop();
+    expect(again.ev.overallState(m.id)).toBe('Alert');
+    expect(again.ev.groups(m.id)[0]?.value).toBe(2);
+    expect(await again.events(m.id)).toEqual(['* Triggered 2']);
+    again.at(T + 11 * MIN);
+    again.ev.tick();
+    await again.ev.stop();
+    expect(await again.events(m.id)).toEqual(['* Triggered 2', '* Recovered 0']);
+  });
+
+  it('alerts on silence with a below threshold, and measures with other rollups', async () => {
+    const { store, ev, at, events } = setup();
+    const silent = await store.insertMonitor(monitor('logs("service:payroll").last("5m") < 1'), T);
+    const slow = await store.insertMonitor(
+      monitor('logs("*").rollup("avg", "@duration").last("5m") > 150'),
+      T,
+    );
+    await ev.start();
+    ev.tick();
+    await ev.stop();
+    expect(await events(silent.id)).toEqual(['* Triggered 0']);
+    at(T + 1000);
+    ev.feed([makeLog({ timestamp: T + 1000, service: 'payroll', attributes: { duration: 100 } })]);
+    ev.feed([makeLog({ timestamp: T + 1000, attributes: { duration: 300 } })]);
+    await ev.stop();
+    expect(await events(silent.id)).toEqual(['* Triggered 0', '* Recovered 1']);
+    expect(await events(slow.id)).toEqual(['* Triggered 200']);
+  });
+});
