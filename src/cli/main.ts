@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerBackup } from './backup.ts';
 import { registerKeys } from './keys.ts';
+import { registerMonitors } from './monitors.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerSearch(program);
   registerTail(program);
+  registerMonitors(program);
   registerBackup(program);
   return program;
 }
