@@ -1,6 +1,6 @@
 // Datadog's key rules: intake needs DD-API-KEY (header or dd-api-key query); the management and search
 // APIs also need DD-APPLICATION-KEY. Missing or empty → 401, unknown or revoked → 403.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Keyring } from '../auth/keys.ts';
 import { HttpError } from './errors.ts';
 
@@ -43,4 +43,16 @@ export function requireAppKey(keys: Keyring, req: FastifyRequest): void {
   }
   if (api === 'invalid') throw new HttpError(403, 'Forbidden: invalid API key');
   if (app === 'invalid') throw new HttpError(403, 'Forbidden: invalid application key');
+}
+
+/** An onRequest hook requiring both keys, checked before the body is read. */
+export function appKeyHook(keys: Keyring) {
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    try {
+      requireAppKey(keys, req);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  };
 }

@@ -11,7 +11,7 @@ import {
   parseFacet,
   parseInterval,
 } from '../search/aggregate.ts';
-import { requireAppKey } from './auth.ts';
+import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { parseFilter } from './logs-search.ts';
 import type { ServerDeps } from './server.ts';
@@ -55,6 +55,46 @@ function metricFor(agg: Aggregation, v: unknown, what: string): Facet | undefine
   return f;
 }
 
+/** Reads one `group_by` entry. */
+function readGroupBy(g: unknown, i: number): GroupBy {
+  const o = obj(g, `group_by[${i}]`);
+  if (o.histogram !== undefined)
+    throw new HttpError(400, `group_by[${i}].histogram is not supported; group by the facet`);
+  const limit = o.limit === undefined ? 10 : Number(o.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GROUP_LIMIT)
+    throw new HttpError(400, `group_by[${i}].limit must be an integer from 1 to ${MAX_GROUP_LIMIT}`);
+  const s = obj(o.sort, `group_by[${i}].sort`);
+  const sortType =
+    s.type ?? (s.aggregation === undefined && o.sort !== undefined ? 'alphabetical' : 'measure');
+  if (sortType !== 'measure' && sortType !== 'alphabetical')
+    throw new HttpError(400, `group_by[${i}].sort.type: expected "measure" or "alphabetical"`);
+  const order = s.order ?? (sortType === 'alphabetical' ? 'asc' : 'desc');
+  if (order !== 'asc' && order !== 'desc')
+    throw new HttpError(400, `group_by[${i}].sort.order: expected "asc" or "desc"`);
+  const sortAgg = aggregation(s.aggregation ?? 'count', `group_by[${i}].sort.aggregation`);
+  if (o.missing !== undefined && typeof o.missing !== 'string' && typeof o.missing !== 'number')
+    throw new HttpError(400, `group_by[${i}].missing must be a string or a number`);
+  if (o.total !== undefined && !['boolean', 'string', 'number'].includes(typeof o.total))
+    throw new HttpError(400, `group_by[${i}].total must be a boolean, a string or a number`);
+  return {
+    facet: facet(o.facet, `group_by[${i}].facet`),
+    limit,
+    sort: {
+      aggregation: sortAgg,
+      metric: sortType === 'measure' ? metricFor(sortAgg, s.metric, `group_by[${i}].sort.metric`) : undefined,
+      order,
+      type: sortType,
+    },
+    missing: o.missing as string | number | undefined,
+    total:
+      o.total === undefined || o.total === false
+        ? undefined
+        : o.total === true
+          ? '__total__'
+          : String(o.total),
+  };
+}
+
 /** Reads the request body into the aggregate request of search/aggregate.ts. */
 function readRequest(body: unknown, now: number) {
   const b = obj(body, 'the body');
@@ -88,74 +128,23 @@ function readRequest(body: unknown, now: number) {
   const rawGroups = b.group_by ?? [];
   if (!Array.isArray(rawGroups) || rawGroups.length > 4)
     throw new HttpError(400, 'group_by must be a list of at most 4 facets');
-  const groupBy: GroupBy[] = rawGroups.map((g: unknown, i) => {
-    const o = obj(g, `group_by[${i}]`);
-    if (o.histogram !== undefined)
-      throw new HttpError(400, `group_by[${i}].histogram is not supported; group by the facet`);
-    const limit = o.limit === undefined ? 10 : Number(o.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_GROUP_LIMIT)
-      throw new HttpError(400, `group_by[${i}].limit must be an integer from 1 to ${MAX_GROUP_LIMIT}`);
-    const s = obj(o.sort, `group_by[${i}].sort`);
-    const sortType =
-      s.type ?? (s.aggregation === undefined && o.sort !== undefined ? 'alphabetical' : 'measure');
-    if (sortType !== 'measure' && sortType !== 'alphabetical')
-      throw new HttpError(400, `group_by[${i}].sort.type: expected "measure" or "alphabetical"`);
-    const order = s.order ?? (sortType === 'alphabetical' ? 'asc' : 'desc');
-    if (order !== 'asc' && order !== 'desc')
-      throw new HttpError(400, `group_by[${i}].sort.order: expected "asc" or "desc"`);
-    const sortAgg = aggregation(s.aggregation ?? 'count', `group_by[${i}].sort.aggregation`);
-    if (o.missing !== undefined && typeof o.missing !== 'string' && typeof o.missing !== 'number')
-      throw new HttpError(400, `group_by[${i}].missing must be a string or a number`);
-    if (o.total !== undefined && !['boolean', 'string', 'number'].includes(typeof o.total))
-      throw new HttpError(400, `group_by[${i}].total must be a boolean, a string or a number`);
-    return {
-      facet: facet(o.facet, `group_by[${i}].facet`),
-      limit,
-      sort: {
-        aggregation: sortAgg,
-        metric:
-          sortType === 'measure' ? metricFor(sortAgg, s.metric, `group_by[${i}].sort.metric`) : undefined,
-        order,
-        type: sortType,
-      },
-      missing: o.missing as string | number | undefined,
-      total:
-        o.total === undefined || o.total === false
-          ? undefined
-          : o.total === true
-            ? '__total__'
-            : String(o.total),
-    };
-  });
+  const groupBy: GroupBy[] = rawGroups.map((g: unknown, i) => readGroupBy(g, i));
   return { request: { from, to, computes, groupBy }, query };
 }
 
 /** Registers the analytics route (API and application keys required). */
 export function registerLogsAggregate(app: FastifyInstance, deps: ServerDeps): void {
-  app.post(
-    '/api/v2/logs/analytics/aggregate',
-    {
-      onRequest: (req, _reply, done) => {
-        try {
-          requireAppKey(deps.keys, req);
-          done();
-        } catch (err) {
-          done(err as Error);
-        }
+  app.post('/api/v2/logs/analytics/aggregate', { onRequest: appKeyHook(deps.keys) }, async (req) => {
+    const started = performance.now();
+    const { request, query } = readRequest(req.body ?? {}, Date.now());
+    const buckets = await deps.store.aggregateLogs(request, query);
+    return {
+      data: { buckets },
+      meta: {
+        elapsed: Math.round(performance.now() - started),
+        request_id: crypto.randomUUID(),
+        status: 'done',
       },
-    },
-    async (req) => {
-      const started = performance.now();
-      const { request, query } = readRequest(req.body ?? {}, Date.now());
-      const buckets = await deps.store.aggregateLogs(request, query);
-      return {
-        data: { buckets },
-        meta: {
-          elapsed: Math.round(performance.now() - started),
-          request_id: crypto.randomUUID(),
-          status: 'done',
-        },
-      };
-    },
-  );
+    };
+  });
 }

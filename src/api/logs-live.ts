@@ -3,12 +3,12 @@
 // wake the streams up; each stream reads the store from its own position, so a slow or reconnecting client
 // loses nothing and a fast one never waits for a slow one.
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { StoredLog } from '../domain/log-event.ts';
 import type { Matcher } from '../search/match.ts';
 import { compileMatcher } from '../search/match.ts';
-import { requireAppKey } from './auth.ts';
+import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { parseFilter, toDatadogLog } from './logs-search.ts';
 import type { ServerDeps } from './server.ts';
@@ -206,14 +206,7 @@ export function registerLogsLive(app: FastifyInstance, deps: ServerDeps): LiveTa
     hub.closeAll();
     done();
   });
-  const onRequest = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-    try {
-      requireAppKey(deps.keys, req);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+  const onRequest = appKeyHook(deps.keys);
   app.get('/api/flowwatch/v1/logs/live', { onRequest, exposeHeadRoute: false }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const match = compileMatcher(parseFilter(q.query === '' ? undefined : q.query, 'query'));

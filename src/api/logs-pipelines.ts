@@ -1,9 +1,9 @@
 // Datadog's pipeline API: /api/v1/logs/config/pipelines[/{id}] and /api/v1/logs/config/pipeline-order.
 // Bodies are validated by pipelines/model.ts; every problem is listed in `errors`.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PipelineValidationError, parsePipelineInput } from '../pipelines/model.ts';
 import { PipelineRuleError } from '../pipelines/service.ts';
-import { requireAppKey } from './auth.ts';
+import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
 
@@ -17,14 +17,7 @@ function toHttp(err: unknown): never {
 /** Registers the pipeline routes (API and application keys required). */
 export function registerLogsPipelines(app: FastifyInstance, deps: ServerDeps): void {
   const svc = deps.pipelines;
-  const onRequest = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-    try {
-      requireAppKey(deps.keys, req);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+  const onRequest = appKeyHook(deps.keys);
   const base = '/api/v1/logs/config/pipelines';
   const id = (req: FastifyRequest) => (req.params as { id: string }).id;
   const input = (body: unknown) => {

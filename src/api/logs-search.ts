@@ -1,10 +1,10 @@
 // Datadog's log search API (v2): POST /api/v2/logs/events/search and GET /api/v2/logs/events.
 // Filters use the query language of docs/search.md; pages follow a cursor.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { StoredLog } from '../domain/log-event.ts';
 import type { Query } from '../search/ast.ts';
 import { parseQuery, QuerySyntaxError } from '../search/parse.ts';
-import { requireAppKey } from './auth.ts';
+import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
 import { parseTime } from './time.ts';
@@ -96,14 +96,7 @@ async function search(deps: ServerDeps, p: SearchParams, selfUrl: string) {
 export function registerLogsSearch(app: FastifyInstance, deps: ServerDeps): void {
   const base = (host: string | undefined) => deps.settings.public_url ?? `http://${host ?? 'localhost'}`;
   // Keys are checked before the body is read.
-  const onRequest = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-    try {
-      requireAppKey(deps.keys, req);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+  const onRequest = appKeyHook(deps.keys);
   app.post('/api/v2/logs/events/search', { onRequest }, async (req) => {
     const b = (req.body ?? {}) as {
       filter?: { query?: string; from?: unknown; to?: unknown };

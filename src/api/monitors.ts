@@ -1,11 +1,11 @@
 // Datadog's monitor API for log alerts: /api/v1/monitor (create, list with filters, get, update, delete),
 // /api/v1/monitor/validate, /api/v1/monitor/search; and Flowwatch's history of a monitor's events.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import { type Monitor, MonitorValidationError, parseMonitorInput } from '../monitors/model.ts';
 import { checkThresholds } from '../monitors/state.ts';
 import { checkTemplate } from '../monitors/template.ts';
-import { requireAppKey } from './auth.ts';
+import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
 
@@ -88,14 +88,7 @@ function idOf(req: FastifyRequest): number {
 /** Registers the monitor routes (API and application keys required). */
 export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: MonitorEvaluator): void {
   const store = deps.store;
-  const onRequest = (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-    try {
-      requireAppKey(deps.keys, req);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  };
+  const onRequest = appKeyHook(deps.keys);
   const find = async (id: number) => {
     const m = (await store.listMonitors()).find((x) => x.id === id);
     if (!m) throw new HttpError(404, `Monitor not found: no monitor with id ${id}`);

@@ -1,23 +1,12 @@
 // The log alert query of Datadog monitors (datadog-compat.md §4.2):
 //   logs("<search>").index("<index>").rollup("<method>"[, "<measure>"]).by("<facet>[,<facet>…]").last("<window>") <op> <number>
 // `index`, `rollup` (default count) and `by` are optional and may come in any order; `last` ends the chain.
+import { AGGREGATIONS } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
 import { parseQuery, QuerySyntaxError } from '../search/parse.ts';
 
-export const ROLLUPS = [
-  'count',
-  'cardinality',
-  'avg',
-  'sum',
-  'min',
-  'max',
-  'median',
-  'pc75',
-  'pc90',
-  'pc95',
-  'pc98',
-  'pc99',
-] as const;
+/** Rollups: the aggregations of analytics (count, cardinality, sum, min, max, avg, median, pc75…pc99). */
+export const ROLLUPS = AGGREGATIONS;
 export type Rollup = (typeof ROLLUPS)[number];
 export type Comparator = '>' | '>=' | '<' | '<=' | '==' | '!=';
 

@@ -1,19 +1,11 @@
 // Types shared by the monitor message template engine (template*.ts).
 import type { LogEvent } from '../domain/log-event.ts';
 
-/** Monitor group states as Datadog names them. */
-export type MonitorStateName = 'OK' | 'Warn' | 'Alert' | 'No Data';
+import type { MonitorStatus, TransitionName } from './state.ts';
 
-/** Datadog's transition names (`$ALERT_TRANSITION`). */
-export type TransitionName =
-  | 'Triggered'
-  | 'Re-Triggered'
-  | 'Warn'
-  | 'Re-Warn'
-  | 'Recovered'
-  | 'No Data'
-  | 'Re-No Data'
-  | 'Renotify';
+/** Monitor group states as Datadog names them. */
+export type MonitorStateName = MonitorStatus;
+export type { TransitionName };
 
 /** Everything a monitor message or title can refer to, for one group and one transition. */
 export interface TemplateContext {

@@ -151,6 +151,14 @@ function seriesAt(series: Map<number, Acc[]>, t: number, measures: number): Acc[
   return s;
 }
 
+/** A percentile aggregation (`median`, `pc75`…`pc99`) by nearest rank; undefined without values. Sorts `values`. */
+export function percentile(values: number[], aggregation: string): number | undefined {
+  if (values.length === 0) return undefined;
+  const p = aggregation === 'median' ? 50 : Number(aggregation.slice(2));
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))];
+}
+
 function finish(acc: Acc, aggregation: Aggregation): number {
   switch (aggregation) {
     case 'count':
@@ -165,13 +173,8 @@ function finish(acc: Acc, aggregation: Aggregation): number {
       return acc.n ? acc.max : 0;
     case 'avg':
       return acc.n ? acc.sum / acc.n : 0;
-    default: {
-      const p = aggregation === 'median' ? 50 : Number(aggregation.slice(2));
-      const v = (acc.values ?? []).slice().sort((a, b) => a - b);
-      if (v.length === 0) return 0;
-      // nearest rank
-      return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))] as number;
-    }
+    default:
+      return percentile(acc.values ?? [], aggregation) ?? 0;
   }
 }
 
