@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { Json } from '../../domain/log-event.ts';
 import { complexPaths, fulltextValues, VALUE_SEPARATOR } from '../../search/values.ts';
+import { ROLLUP_SQL } from './rollups.ts';
 
 /** One schema change; never edit a released one, append a new version. */
 export interface Migration {
@@ -136,6 +137,11 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX monitor_events_monitor ON monitor_events (monitor_id, id);
       CREATE INDEX monitor_events_pending ON monitor_events (id) WHERE delivered_at IS NULL;
     `,
+  },
+  {
+    version: 8,
+    name: 'hourly count rollups for analytics',
+    sql: ROLLUP_SQL,
   },
 ];
 

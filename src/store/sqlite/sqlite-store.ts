@@ -30,6 +30,7 @@ import {
   StoreUnavailableError,
 } from '../store.ts';
 import { attributeExpr, INDEXED_ATTRIBUTES, migrate } from './migrations.ts';
+import { addRollups, HOUR, rollupEligible } from './rollups.ts';
 import { type WriteCall, WriteClient } from './write-client.ts';
 import {
   type InsertRow,
@@ -196,7 +197,19 @@ export class SqliteStore implements Store {
       const agg = new Aggregator(req);
       const params: Record<string, unknown> = { ...f.params, from: req.from, to: req.to };
       const where = `ts >= @from AND ts < @to AND ${f.sql}`;
-      if (sqlGroupable(req, (p) => complex.has(p))) this.preGroup(req, agg, where, params);
+      const groupable = sqlGroupable(req, (p) => complex.has(p));
+      if (groupable && rollupEligible(req, filter)) {
+        // whole hours from the rollups, the partial hours at the edges from the logs
+        const hs = Math.ceil(req.from / HOUR) * HOUR;
+        const he = Math.floor(req.to / HOUR) * HOUR;
+        if (he > hs && addRollups(this.db, req, filter, agg, hs, he)) {
+          if (req.from < hs)
+            this.preGroup(req, agg, `ts >= @from AND ts < @hs AND ${f.sql}`, { ...params, hs });
+          if (he < req.to) this.preGroup(req, agg, `ts >= @he AND ts < @to AND ${f.sql}`, { ...params, he });
+          return agg.buckets();
+        }
+      }
+      if (groupable) this.preGroup(req, agg, where, params);
       else {
         const rows = this.db
           .prepare(
