@@ -7,6 +7,7 @@ import type { Settings } from './config/settings.ts';
 import { LogWriter } from './intake/writer.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { describeEvent } from './monitors/describe.ts';
+import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
 import { PipelineService } from './pipelines/service.ts';
 import { openStore } from './store/open.ts';
@@ -44,15 +45,20 @@ export async function startServer(
   await pipelines.start();
   const writer = new LogWriter(store, metrics, settings.max_queue_events);
   let baseUrl = settings.public_url ?? `http://${settings.host}:${settings.port}`;
+  // Downtimes load first: transitions evaluated while the monitors start are already muted by them.
+  const downtimes = new DowntimeService({ store, logger });
+  await downtimes.start();
   const monitors: MonitorEvaluator = new MonitorEvaluator({
     store,
     logger,
+    muting: (m, group, t) => downtimes.muting(m, group, t),
     describe: (e) =>
       describeEvent(e, {
         baseUrl: () => baseUrl,
         options: (id) => monitors.definition(id)?.options,
       }),
   });
+  downtimes.attach(monitors);
   await monitors.start();
   // Monitors read committed logs (after the pipelines), never the requests themselves.
   writer.onCommit((events) => monitors.feed(events));
@@ -65,6 +71,7 @@ export async function startServer(
     logger,
     pipelines,
     monitors,
+    downtimes,
     ready: () => ready,
   });
 
@@ -117,6 +124,7 @@ export async function startServer(
       retention.stop();
       await app.close();
       await writer.drain();
+      await downtimes.stop();
       await monitors.stop();
       await retention.done();
       await store.close();

@@ -14,9 +14,11 @@ import { intakeScope } from '../intake/scope.ts';
 import { hecErrorBody } from '../intake/splunk-hec.ts';
 import type { LogWriter } from '../intake/writer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { DowntimeService } from '../monitors/downtime-service.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
+import { registerDowntimes } from './downtimes.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerHome } from './home.ts';
@@ -36,6 +38,7 @@ export interface ServerDeps {
   logger: Logger;
   pipelines: PipelineService;
   monitors: MonitorEvaluator;
+  downtimes: DowntimeService;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;
 }
@@ -122,6 +125,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
   registerMonitors(app, deps, deps.monitors);
+  registerDowntimes(app, deps);
   registerLogsLive(app, deps);
   return app;
 }

@@ -53,7 +53,10 @@ export function describeEvent(e: MonitorEvent, o: DescribeOptions): Record<strin
     from: t.from,
     to: t.to,
     cause: t.cause,
-    notify: t.notify,
+    // A muted transition (an active downtime covers the group) is recorded but does not notify.
+    notify: t.notify && !e.muting?.muted,
+    muted: e.muting?.muted ?? false,
+    downtime_id: e.muting?.downtime_id ?? null,
     value: t.value,
     first_triggered_at: t.firstTriggeredAt,
     last_triggered_at: t.lastTriggeredAt,

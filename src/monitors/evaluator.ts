@@ -14,6 +14,7 @@ import type { LogEvent } from '../domain/log-event.ts';
 import { facetValues, parseFacet } from '../search/aggregate.ts';
 import { compileMatcher, type Matcher } from '../search/match.ts';
 import type { MonitorEventRecord, Store } from '../store/store.ts';
+import type { Muting } from './downtime.ts';
 import type { Monitor } from './model.ts';
 import { type MonitorQuery, parseMonitorQuery } from './query.ts';
 import {
@@ -64,6 +65,8 @@ export interface MonitorEvent {
   comparator: string;
   /** the latest matching log of the group (absent for no-data transitions) */
   sample?: LogEvent;
+  /** the downtime decision (downtime.ts): a muted event is recorded but does not notify */
+  muting?: Muting;
 }
 
 export interface EvaluatorOptions {
@@ -75,6 +78,8 @@ export interface EvaluatorOptions {
   describe?: (e: MonitorEvent) => Record<string, unknown>;
   /** called after events are saved (the notification layer wakes up here) */
   onEvents?: (records: MonitorEventRecord[]) => void;
+  /** downtimes: whether a transition of a group is muted (DowntimeService.muting) */
+  muting?: (monitor: Monitor, group: Record<string, string>, t: Transition) => Muting;
 }
 
 export const UNGROUPED = '*';
@@ -325,6 +330,7 @@ export class MonitorEvaluator {
           thresholds: c.opts.thresholds,
           comparator: c.query.comparator,
           sample: t.to === 'No Data' || t.from === 'No Data' ? undefined : g.sample,
+          muting: this.o.muting?.(c.monitor, g.by, t),
         };
         events.push({ monitor_id: c.monitor.id, group_key: g.key, at: t.at, body: this.describe(ev) });
       }
@@ -340,6 +346,23 @@ export class MonitorEvaluator {
       );
   }
 
+  /** Records events that no evaluation caused (the end of a downtime) through the same outbox, in order. */
+  record(events: MonitorEvent[]): Promise<void> {
+    const rows = events.map((e) => ({
+      monitor_id: e.monitor.id,
+      group_key: e.group_key,
+      at: e.transition.at,
+      body: this.describe(e),
+    }));
+    this.saving = this.saving
+      .then(() => this.o.store.saveMonitorProgress([], rows))
+      .then((records) => {
+        if (records.length > 0) this.o.onEvents?.(records);
+      })
+      .catch((err: unknown) => this.o.logger?.error({ err }, 'saving monitor events failed'));
+    return this.saving;
+  }
+
   private describe(e: MonitorEvent): Record<string, unknown> {
     if (this.o.describe) return this.o.describe(e);
     return {
@@ -347,7 +370,9 @@ export class MonitorEvaluator {
       from: e.transition.from,
       to: e.transition.to,
       value: e.transition.value,
-      notify: e.transition.notify,
+      notify: e.transition.notify && !e.muting?.muted,
+      muted: e.muting?.muted ?? false,
+      downtime_id: e.muting?.downtime_id ?? null,
       cause: e.transition.cause,
       group: e.group,
       monitor: { id: e.monitor.id, name: e.monitor.name, priority: e.monitor.priority },

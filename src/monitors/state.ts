@@ -135,7 +135,14 @@ export interface GroupState {
 }
 
 /** Why a transition happened (added field). */
-export type TransitionCause = 'value' | 'missing_data' | 'timeout' | 'renotify';
+export type TransitionCause =
+  | 'value'
+  | 'missing_data'
+  | 'timeout'
+  | 'renotify'
+  /** (downtime-service.ts) the group was still triggered when a downtime ended */
+  | 'downtime_expired'
+  | 'downtime_canceled';
 
 export interface Transition {
   name: TransitionName;

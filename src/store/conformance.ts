@@ -360,6 +360,34 @@ export function storeConformance(
       await store.close();
     });
 
+    it('stores downtimes: insert, list oldest first, update keeping created_at', async () => {
+      const store = await open();
+      const d = {
+        id: '0d1b1d3e-0000-4000-8000-000000000001',
+        scope: 'env:prod',
+        monitor_identifier: { monitor_tags: ['team:iam'] },
+        schedule: { kind: 'one_time' as const, start: 1000, end: null },
+        message: 'maintenance @slack-ops',
+        display_timezone: 'UTC',
+        mute_first_recovery_notification: false,
+        notify_end_states: ['alert' as const],
+        notify_end_types: ['expired' as const],
+        created_at: 2000,
+        modified_at: 2000,
+        canceled_at: null,
+        ended_through: null,
+      };
+      const older = { ...d, id: '0d1b1d3e-0000-4000-8000-000000000002', created_at: 1000, modified_at: 1000 };
+      await store.insertDowntime(d);
+      await store.insertDowntime(older);
+      expect(await store.listDowntimes()).toEqual([older, d]);
+      const canceled = { ...d, canceled_at: 5000, modified_at: 5000, created_at: 1 };
+      expect(await store.updateDowntime(canceled)).toBe(true);
+      expect((await store.listDowntimes())[1]).toEqual({ ...canceled, created_at: 2000 });
+      expect(await store.updateDowntime({ ...d, id: 'nope' })).toBe(false);
+      await store.close();
+    });
+
     it('stores keys, lists them and revokes by id or name', async () => {
       const store = await open();
       const k = {

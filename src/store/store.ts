@@ -1,5 +1,6 @@
 // The store interface: every implementation (SQLite now, PostgreSQL later) passes store/conformance.ts.
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
+import type { Downtime } from '../monitors/downtime.ts';
 import type { Monitor, MonitorInput } from '../monitors/model.ts';
 import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
@@ -125,6 +126,11 @@ export interface Store {
     limit: number;
     beforeId?: number;
   }): Promise<MonitorEventRecord[]>;
+  /** Downtimes (canceled ones included), oldest first. */
+  listDowntimes(): Promise<Downtime[]>;
+  insertDowntime(d: Downtime): Promise<void>;
+  /** Replaces a downtime (same id, created_at kept); false when there is none with that id. */
+  updateDowntime(d: Downtime): Promise<boolean>;
   /** True when another process changed the database since the last call (used to reload keys). */
   changedElsewhere(): Promise<boolean>;
   /** Writes a consistent copy of the database to `file` while it stays online. */

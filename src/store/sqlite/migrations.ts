@@ -139,6 +139,17 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'downtimes',
+    sql: `
+      CREATE TABLE downtimes (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
     version: 8,
     name: 'hourly count rollups for analytics',
     sql: ROLLUP_SQL,

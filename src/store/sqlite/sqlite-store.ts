@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
+import type { Downtime } from '../../monitors/downtime.ts';
 import type { Monitor, MonitorInput } from '../../monitors/model.ts';
 import type { Pipeline, PipelineInput } from '../../pipelines/model.ts';
 import {
@@ -512,6 +513,30 @@ export class SqliteStore implements Store {
       body: string;
     })[];
     return rows.map((r) => ({ ...r, body: JSON.parse(r.body) as Record<string, unknown> }));
+  }
+
+  async listDowntimes(): Promise<Downtime[]> {
+    const rows = this.db
+      .prepare('SELECT body FROM downtimes ORDER BY created_at, id')
+      .pluck()
+      .all() as string[];
+    return rows.map((b) => JSON.parse(b) as Downtime);
+  }
+
+  async insertDowntime(d: Downtime): Promise<void> {
+    this.db
+      .prepare('INSERT INTO downtimes (id, body, created_at) VALUES (?, ?, ?)')
+      .run(d.id, JSON.stringify(d), d.created_at);
+  }
+
+  async updateDowntime(d: Downtime): Promise<boolean> {
+    const row = this.db.prepare('SELECT created_at FROM downtimes WHERE id = ?').get(d.id) as
+      | { created_at: number }
+      | undefined;
+    if (!row) return false;
+    const body = JSON.stringify({ ...d, created_at: row.created_at });
+    this.db.prepare('UPDATE downtimes SET body = ? WHERE id = ?').run(body, d.id);
+    return true;
   }
 
   async changedElsewhere(): Promise<boolean> {

@@ -1,0 +1,199 @@
+// Downtimes at run time: the stored list kept in memory, the muting decision the evaluator asks for on each
+// transition, and the end of a downtime. A tick (1 s) notices windows that ended (expired): for each covered
+// group then in a state listed in `notify_end_states`, when `notify_end_types` has `expired`, one event is
+// recorded through the evaluator's outbox (transition "Triggered", "Warn" or "No Data" from and to that state,
+// cause `downtime_expired`), unless another active downtime still covers the group. Canceling an active
+// downtime does the same with `canceled` / `downtime_canceled`. `ended_through` is persisted, so a window
+// that ended while Flowwatch was stopped is handled once at the next start, and never twice.
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.ts';
+import {
+  coversMonitor,
+  type Downtime,
+  type DowntimeEndState,
+  isMuted,
+  type MonitorRef,
+  type Muting,
+  nextWindow,
+  scopeMatches,
+} from './downtime.ts';
+import { evalOptions, type MonitorEvaluator, type MonitorEvent } from './evaluator.ts';
+import { parseMonitorQuery } from './query.ts';
+import type { MonitorStatus, Transition } from './state.ts';
+
+const END_STATE: Record<MonitorStatus, DowntimeEndState | null> = {
+  Alert: 'alert',
+  Warn: 'warn',
+  'No Data': 'no data',
+  OK: null,
+};
+const END_NAME: Record<'Alert' | 'Warn' | 'No Data', Transition['name']> = {
+  Alert: 'Triggered',
+  Warn: 'Warn',
+  'No Data': 'No Data',
+};
+
+export interface DowntimeServiceOptions {
+  store: Store;
+  logger?: Logger;
+  now?: () => number;
+  /** 0 = no timer (tests call tick) */
+  tickMs?: number;
+}
+
+export class DowntimeService {
+  private list: Downtime[] = [];
+  /** per downtime id: the next window ending after its `ended_through` (cached until that window ends) */
+  private windows = new Map<string, { start: number; end: number } | null>();
+  private evaluator: MonitorEvaluator | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly o: DowntimeServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.list = await this.o.store.listDowntimes();
+    if (this.o.tickMs !== 0) {
+      this.timer = setInterval(() => {
+        void this.tick();
+      }, this.o.tickMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+
+  /** The evaluator whose outbox receives end-of-downtime events. */
+  attach(evaluator: MonitorEvaluator): void {
+    this.evaluator = evaluator;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+  }
+
+  all(): Downtime[] {
+    return [...this.list];
+  }
+
+  get(id: string): Downtime | undefined {
+    return this.list.find((d) => d.id === id);
+  }
+
+  /** The muting decision for a transition (the evaluator's hook). */
+  muting(monitor: MonitorRef, group: Record<string, string>, t: Transition): Muting {
+    return isMuted(
+      this.list.filter((d) => d.canceled_at === null),
+      monitor,
+      group,
+      t.at,
+      t,
+    );
+  }
+
+  async create(d: Downtime): Promise<Downtime> {
+    await this.o.store.insertDowntime(d);
+    this.list.push(d);
+    return d;
+  }
+
+  async update(d: Downtime): Promise<Downtime | undefined> {
+    if (!(await this.o.store.updateDowntime(d))) return undefined;
+    this.list = this.list.map((x) => (x.id === d.id ? d : x));
+    this.windows.delete(d.id);
+    return d;
+  }
+
+  /** Cancels a downtime; when it was active and `notify_end_types` has `canceled`, records the end events. */
+  async cancel(id: string): Promise<Downtime | undefined> {
+    const d = this.get(id);
+    if (!d) return undefined;
+    if (d.canceled_at !== null) return d;
+    const at = this.now();
+    const w = nextWindow(d.schedule, at);
+    const wasActive = w !== null && w.start <= at;
+    const canceled = { ...d, canceled_at: at, modified_at: at, ended_through: at };
+    await this.update(canceled);
+    if (wasActive && d.notify_end_types.includes('canceled'))
+      await this.endEvents(d, 'downtime_canceled', at);
+    return canceled;
+  }
+
+  /** Handles windows that ended; runs one at a time. */
+  tick(): Promise<void> {
+    this.ticking = this.ticking
+      .then(() => this.endExpired())
+      .catch((err: unknown) => this.o.logger?.error({ err }, 'handling the end of downtimes failed'));
+    return this.ticking;
+  }
+
+  private async endExpired(): Promise<void> {
+    const at = this.now();
+    for (const d of this.list) {
+      if (d.canceled_at !== null) continue;
+      let w = this.windows.get(d.id);
+      if (w === undefined) {
+        w = nextWindow(d.schedule, d.ended_through ?? d.created_at);
+        this.windows.set(d.id, w);
+      }
+      if (!w || at < w.end) continue;
+      // A window ended (maybe several while stopped: their end is handled once, with the state of now).
+      const ended = { ...d, ended_through: at };
+      await this.update(ended);
+      if (d.notify_end_types.includes('expired')) await this.endEvents(d, 'downtime_expired', at);
+    }
+  }
+
+  /** One event per covered group in a `notify_end_states` state, unless another active downtime covers it. */
+  private async endEvents(
+    d: Downtime,
+    cause: 'downtime_expired' | 'downtime_canceled',
+    at: number,
+  ): Promise<void> {
+    const ev = this.evaluator;
+    if (!ev) return;
+    const others = this.list.filter((x) => x.id !== d.id && x.canceled_at === null);
+    const events: MonitorEvent[] = [];
+    for (const m of await this.o.store.listMonitors()) {
+      if (!coversMonitor(d, m) || !ev.definition(m.id)) continue;
+      const query = parseMonitorQuery(m.query);
+      const opts = evalOptions(m, query);
+      for (const g of ev.groups(m.id)) {
+        const s = g.state;
+        const wanted = s ? END_STATE[s.status] : null;
+        if (!s || !wanted || !d.notify_end_states.includes(wanted) || s.status === 'OK') continue;
+        if (!scopeMatches(d.scope, g.by)) continue;
+        if (isMuted(others, m, g.by, at).muted) continue;
+        events.push({
+          monitor: {
+            id: m.id,
+            name: m.name,
+            priority: m.priority,
+            tags: m.tags,
+            query: m.query,
+            message: m.message,
+          },
+          group_key: g.key,
+          group: g.by,
+          transition: {
+            name: END_NAME[s.status],
+            from: s.status,
+            to: s.status,
+            at,
+            value: g.value,
+            notify: true,
+            cause,
+            firstTriggeredAt: s.firstTriggeredAt ?? null,
+            lastTriggeredAt: s.lastTriggeredAt ?? null,
+          },
+          thresholds: opts.thresholds,
+          comparator: query.comparator,
+          muting: { muted: false, downtime_id: d.id },
+        });
+      }
+    }
+    if (events.length > 0) await ev.record(events);
+  }
+}
