@@ -27,6 +27,7 @@ import { registerLogsLive } from './logs-live.ts';
 import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
 import { registerMonitors } from './monitors.ts';
+import { registerNotificationRules } from './notification-rules.ts';
 
 /** Everything the HTTP layer needs. */
 export interface ServerDeps {
@@ -125,6 +126,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
   registerMonitors(app, deps, deps.monitors);
+  registerNotificationRules(app, deps);
   registerDowntimes(app, deps);
   registerLogsLive(app, deps);
   return app;

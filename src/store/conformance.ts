@@ -388,6 +388,50 @@ export function storeConformance(
       await store.close();
     });
 
+    it('stores notification rules: insert, get, list oldest first, replace keeping created_at, delete', async () => {
+      const store = await open();
+      const a = {
+        id: '6f1b1d3e-0000-4000-8000-000000000001',
+        name: 'okta',
+        filter: { scope: 'service:okta AND NOT env:staging' },
+        recipients: ['slack-okta', 'user@example.com'],
+        created_at: 2000,
+        modified_at: 2000,
+      };
+      const b = {
+        id: '6f1b1d3e-0000-4000-8000-000000000002',
+        name: 'conditional',
+        filter: { tags: ['team:iam'] },
+        conditional_recipients: {
+          conditions: [{ scope: 'transition_type:is_alert', recipients: ['pagerduty-iam'] }],
+          fallback_recipients: ['slack-iam'],
+        },
+        bundle_config: { duration: 300 },
+        created_at: 1000,
+        modified_at: 1000,
+      };
+      await store.insertNotificationRule(a);
+      await store.insertNotificationRule(b);
+      expect(await store.getNotificationRule(a.id)).toEqual(a);
+      expect(await store.getNotificationRule('nope')).toBeUndefined();
+      expect((await store.listNotificationRules()).map((r) => r.id)).toEqual([b.id, a.id]);
+      expect(await store.listNotificationRules()).toContainEqual(b);
+      const changed = {
+        ...a,
+        name: 'okta prod',
+        recipients: ['slack-prod'],
+        created_at: 9,
+        modified_at: 3000,
+      };
+      expect(await store.replaceNotificationRule(changed)).toBe(true);
+      expect(await store.getNotificationRule(a.id)).toEqual({ ...changed, created_at: 2000 });
+      expect(await store.replaceNotificationRule({ ...changed, id: 'nope' })).toBe(false);
+      expect(await store.deleteNotificationRule(a.id)).toBe(true);
+      expect(await store.deleteNotificationRule(a.id)).toBe(false);
+      expect((await store.listNotificationRules()).map((r) => r.id)).toEqual([b.id]);
+      await store.close();
+    });
+
     it('stores keys, lists them and revokes by id or name', async () => {
       const store = await open();
       const k = {

@@ -2,6 +2,7 @@
 import type { LogEvent, StoredLog } from '../domain/log-event.ts';
 import type { Downtime } from '../monitors/downtime.ts';
 import type { Monitor, MonitorInput } from '../monitors/model.ts';
+import type { NotificationRule } from '../notify/rule-model.ts';
 import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
@@ -131,6 +132,14 @@ export interface Store {
   insertDowntime(d: Downtime): Promise<void>;
   /** Replaces a downtime (same id, created_at kept); false when there is none with that id. */
   updateDowntime(d: Downtime): Promise<boolean>;
+  /** Monitor notification rules, oldest first. */
+  listNotificationRules(): Promise<NotificationRule[]>;
+  getNotificationRule(id: string): Promise<NotificationRule | undefined>;
+  /** Stores a new rule (its id, created_at and modified_at are given). */
+  insertNotificationRule(rule: NotificationRule): Promise<void>;
+  /** Replaces a rule's attributes, keeping id and created_at; false when there is none with that id. */
+  replaceNotificationRule(rule: NotificationRule): Promise<boolean>;
+  deleteNotificationRule(id: string): Promise<boolean>;
   /** True when another process changed the database since the last call (used to reload keys). */
   changedElsewhere(): Promise<boolean>;
   /** Writes a consistent copy of the database to `file` while it stays online. */

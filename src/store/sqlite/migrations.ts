@@ -161,17 +161,21 @@ export function migrate(db: Database.Database): number[] {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   );
-  const current =
-    (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-  const latest = MIGRATIONS.at(-1)?.version ?? 0;
-  if (current > latest) {
+  const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const known = new Set(MIGRATIONS.map((m) => m.version));
+  const unknown = [...done].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
     throw new Error(
-      `the database schema (version ${current}) is newer than this Flowwatch (version ${latest}): upgrade Flowwatch`,
+      `the database schema has version ${Math.max(...unknown)}, which this Flowwatch (version ${
+        MIGRATIONS.at(-1)?.version ?? 0
+      }) does not know: upgrade Flowwatch`,
     );
   }
+  // Every migration not yet recorded runs, in order (not only those above the highest recorded: versions
+  // developed side by side may land in either order).
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       m.run?.(db);

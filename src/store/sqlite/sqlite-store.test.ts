@@ -58,7 +58,26 @@ describe('SqliteStore specifics', () => {
     new SqliteStore({ dataDir: d }).db.close();
     const db = new Database(sqlitePath(d));
     db.prepare('INSERT INTO schema_migrations VALUES (999, ?, 0)').run('future');
-    expect(() => migrate(db)).toThrow(/newer than this Flowwatch/);
+    expect(() => migrate(db)).toThrow(
+      /has version 999, which this Flowwatch .* does not know: upgrade Flowwatch/,
+    );
+    db.close();
+  });
+
+  it('applies a migration that landed below the highest recorded version', () => {
+    const d = dir();
+    new SqliteStore({ dataDir: d }).db.close();
+    const db = new Database(sqlitePath(d));
+    const second = MIGRATIONS[1]!;
+    // as if this version had been developed alongside a later one and landed after it was applied
+    db.prepare('DELETE FROM schema_migrations WHERE version = ?').run(second.version);
+    db.exec(
+      'DROP TRIGGER logs_fts_delete; DROP TABLE logs_fts; DROP TABLE attr_paths; DROP INDEX logs_service_ts; CREATE INDEX logs_service_source_ts ON logs (service, source, ts);',
+    );
+    expect(migrate(db)).toEqual([second.version]);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'logs_fts'").get()).toEqual({
+      n: 1,
+    });
     db.close();
   });
 

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
 import type { Downtime } from '../../monitors/downtime.ts';
 import type { Monitor, MonitorInput } from '../../monitors/model.ts';
+import type { NotificationRule } from '../../notify/rule-model.ts';
 import type { Pipeline, PipelineInput } from '../../pipelines/model.ts';
 import {
   type AggregateRequest,
@@ -539,6 +540,40 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  async listNotificationRules(): Promise<NotificationRule[]> {
+    const rows = this.db
+      .prepare('SELECT id, body, created_at, modified_at FROM notification_rules ORDER BY created_at, id')
+      .all() as RuleRow[];
+    return rows.map(toRule);
+  }
+
+  async getNotificationRule(id: string): Promise<NotificationRule | undefined> {
+    const row = this.db
+      .prepare('SELECT id, body, created_at, modified_at FROM notification_rules WHERE id = ?')
+      .get(id) as RuleRow | undefined;
+    return row && toRule(row);
+  }
+
+  async insertNotificationRule(rule: NotificationRule): Promise<void> {
+    const { id, created_at, modified_at, ...body } = rule;
+    this.db
+      .prepare('INSERT INTO notification_rules (id, body, created_at, modified_at) VALUES (?, ?, ?, ?)')
+      .run(id, JSON.stringify(body), created_at, modified_at);
+  }
+
+  async replaceNotificationRule(rule: NotificationRule): Promise<boolean> {
+    const { id, created_at: _c, modified_at, ...body } = rule;
+    return (
+      this.db
+        .prepare('UPDATE notification_rules SET body = ?, modified_at = ? WHERE id = ?')
+        .run(JSON.stringify(body), modified_at, id).changes > 0
+    );
+  }
+
+  async deleteNotificationRule(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM notification_rules WHERE id = ?').run(id).changes > 0;
+  }
+
   async changedElsewhere(): Promise<boolean> {
     const v = this.db.pragma('data_version', { simple: true }) as number;
     const changed = v !== this.dataVersion;
@@ -563,6 +598,22 @@ export class SqliteStore implements Store {
     // backup) must not hold off a running server's writer with a TRUNCATE checkpoint.
     this.db.close();
   }
+}
+
+interface RuleRow {
+  id: string;
+  body: string;
+  created_at: number;
+  modified_at: number;
+}
+
+function toRule(r: RuleRow): NotificationRule {
+  return {
+    ...(JSON.parse(r.body) as object),
+    id: r.id,
+    created_at: r.created_at,
+    modified_at: r.modified_at,
+  } as NotificationRule;
 }
 
 /** What is stored of a pipeline besides its id and flags. */
