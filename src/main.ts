@@ -9,6 +9,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { describeEvent } from './monitors/describe.ts';
 import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
+import { Notifier } from './notify/notifier.ts';
 import { PipelineService } from './pipelines/service.ts';
 import { openStore } from './store/open.ts';
 import { startRetention } from './store/retention.ts';
@@ -48,9 +49,19 @@ export async function startServer(
   // Downtimes load first: transitions evaluated while the monitors start are already muted by them.
   const downtimes = new DowntimeService({ store, logger });
   await downtimes.start();
+  // The delivery outbox: events the evaluator saves wake it; a start resumes what a stop left pending.
+  const notifier = new Notifier({
+    store: store.notifications,
+    logger,
+    registry: metrics.registry,
+    retry: { baseMs: settings.notify_retry_base_ms, maxMs: settings.notify_retry_max_ms },
+    deadLetterAfterMs: settings.notify_dead_letter_after_s * 1000,
+    webhookTimeoutMs: settings.notify_webhook_timeout_ms,
+  });
   const monitors: MonitorEvaluator = new MonitorEvaluator({
     store,
     logger,
+    onEvents: () => notifier.wake(),
     muting: (m, group, t) => downtimes.muting(m, group, t),
     describe: (e) =>
       describeEvent(e, {
@@ -60,6 +71,7 @@ export async function startServer(
   });
   downtimes.attach(monitors);
   await monitors.start();
+  notifier.start();
   // Monitors read committed logs (after the pipelines), never the requests themselves.
   writer.onCommit((events) => monitors.feed(events));
   const app = await buildServer({
@@ -71,6 +83,7 @@ export async function startServer(
     logger,
     pipelines,
     monitors,
+    notifier,
     downtimes,
     ready: () => ready,
   });
@@ -101,6 +114,7 @@ export async function startServer(
     clearInterval(keyTimer);
     retention.stop();
     await app.close().catch(() => undefined);
+    await notifier.stop();
     await store.close();
     throw err;
   }
@@ -126,6 +140,7 @@ export async function startServer(
       await writer.drain();
       await downtimes.stop();
       await monitors.stop();
+      await notifier.stop();
       await retention.done();
       await store.close();
       logger.info('Flowwatch stopped');

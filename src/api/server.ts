@@ -16,6 +16,7 @@ import type { LogWriter } from '../intake/writer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { DowntimeService } from '../monitors/downtime-service.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
 import { registerDowntimes } from './downtimes.ts';
@@ -28,6 +29,8 @@ import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
 import { registerMonitors } from './monitors.ts';
 import { registerNotificationRules } from './notification-rules.ts';
+import { registerNotifications } from './notifications.ts';
+import { registerWebhooks } from './webhooks.ts';
 
 /** Everything the HTTP layer needs. */
 export interface ServerDeps {
@@ -39,6 +42,8 @@ export interface ServerDeps {
   logger: Logger;
   pipelines: PipelineService;
   monitors: MonitorEvaluator;
+  /** the delivery outbox (webhooks and notification routes are registered when present) */
+  notifier?: Notifier;
   downtimes: DowntimeService;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;
@@ -126,6 +131,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
   registerMonitors(app, deps, deps.monitors);
+  if (deps.notifier) {
+    registerWebhooks(app, deps);
+    registerNotifications(app, deps, deps.notifier);
+  }
   registerNotificationRules(app, deps);
   registerDowntimes(app, deps);
   registerLogsLive(app, deps);

@@ -34,6 +34,14 @@ export const settingsSchema = z
     live_tail_heartbeat_ms: z.coerce.number().int().min(10).default(15_000),
     /** live tail: open streams at once; the next one is answered 503. */
     live_tail_max_streams: z.coerce.number().int().min(1).default(100),
+    /** notifications: first retry delay of a failed delivery; doubles each attempt (with jitter). */
+    notify_retry_base_ms: z.coerce.number().int().min(1).default(1000),
+    /** notifications: longest delay between two attempts (Retry-After may ask for more). */
+    notify_retry_max_ms: z.coerce.number().int().min(1).default(300_000),
+    /** notifications: a delivery still failing this long after its event goes to dead letter. */
+    notify_dead_letter_after_s: z.coerce.number().positive().default(3600),
+    /** notifications: per-request timeout of webhooks (Datadog's is 15 s). */
+    notify_webhook_timeout_ms: z.coerce.number().int().min(1).default(15_000),
   })
   .strict()
   .refine((s) => Boolean(s.tls_cert) === Boolean(s.tls_key), {

@@ -65,6 +65,7 @@ export function describeEvent(e: MonitorEvent, o: DescribeOptions): Record<strin
       name: e.monitor.name,
       priority: rendered.overridePriority ?? e.monitor.priority,
       tags: e.monitor.tags,
+      query: e.monitor.query,
     },
     group: e.group,
     title: renderTitle(

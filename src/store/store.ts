@@ -6,6 +6,7 @@ import type { NotificationRule } from '../notify/rule-model.ts';
 import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
+import type { NotificationStore } from './notifications.ts';
 
 /** A time-range read of logs, newest or oldest first, paged by an opaque cursor. */
 export interface LogQuery {
@@ -49,6 +50,7 @@ export interface MonitorEventRecord {
   at: number;
   /** the event as the evaluator describes it (transition, values, rendered title and message, handles) */
   body: Record<string, unknown>;
+  /** when the notification layer turned it into delivery jobs (null: not yet) */
   delivered_at: number | null;
 }
 
@@ -67,6 +69,8 @@ export class StoreUnavailableError extends Error {}
 /** Everything the rest of Flowwatch needs from storage. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Webhooks and the notification delivery outbox (notifications.ts). */
+  readonly notifications: NotificationStore;
   /** Appends logs in one transaction; returns, per event, false when it was a duplicate (same dedup_key). */
   appendLogs(events: LogEvent[]): Promise<boolean[]>;
   /**

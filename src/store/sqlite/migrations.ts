@@ -154,6 +154,47 @@ export const MIGRATIONS: Migration[] = [
     name: 'hourly count rollups for analytics',
     sql: ROLLUP_SQL,
   },
+  {
+    version: 10,
+    name: 'notifications: webhooks and the delivery outbox',
+    // Events saved before this version were never meant to be delivered: they are marked dispatched so
+    // an upgrade does not page for old history.
+    sql: `
+      CREATE TABLE webhooks (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        url TEXT NOT NULL,
+        payload TEXT,
+        custom_headers TEXT,
+        encode_as TEXT NOT NULL CHECK (encode_as IN ('json', 'form')),
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+      CREATE TABLE notification_jobs (
+        id INTEGER PRIMARY KEY,
+        idem_key TEXT NOT NULL UNIQUE,
+        event_id INTEGER NOT NULL,
+        monitor_id INTEGER NOT NULL,
+        group_key TEXT NOT NULL,
+        handle TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        queue_key TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        deadline_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        last_status INTEGER,
+        last_reason TEXT,
+        last_error TEXT,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX notification_jobs_due ON notification_jobs (next_attempt_at, id) WHERE state = 'pending';
+      CREATE INDEX notification_jobs_queue ON notification_jobs (queue_key, id) WHERE state = 'pending';
+      CREATE INDEX notification_jobs_state ON notification_jobs (state, id);
+      UPDATE monitor_events SET delivered_at = at WHERE delivered_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

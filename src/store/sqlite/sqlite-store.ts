@@ -32,6 +32,7 @@ import {
   StoreUnavailableError,
 } from '../store.ts';
 import { attributeExpr, INDEXED_ATTRIBUTES, migrate } from './migrations.ts';
+import { SqliteNotificationStore } from './notification-store.ts';
 import { addRollups, HOUR, rollupEligible } from './rollups.ts';
 import { type WriteCall, WriteClient } from './write-client.ts';
 import {
@@ -105,6 +106,7 @@ interface EncodedRows extends EncodedLogs {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  readonly notifications: SqliteNotificationStore;
   private dataVersion = -1;
   private readonly writeOptions: WriteOptions;
   private readonly mode: 'worker' | 'inline';
@@ -123,6 +125,7 @@ export class SqliteStore implements Store {
       migrate(this.db);
     }
     registerSearchFunctions(this.db);
+    this.notifications = new SqliteNotificationStore(this.db);
     this.writeOptions = { file, fsyncOnCommit: opts.fsyncOnCommit, maxSizeMb: opts.maxSizeMb };
     this.mode = opts.writer ?? 'inline';
   }

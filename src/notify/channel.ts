@@ -1,0 +1,115 @@
+// The one interface every notification channel implements, its typed result, and the registry from a
+// handle's prefix (`@webhook-…`, `@slack-…`) to the channel. A channel only builds its payload, sends it and
+// says whether a failure is worth retrying; the outbox (deliver.ts) owns retries, deadlines and records.
+import type { MonitorEventRecord } from '../store/store.ts';
+
+/** Why a delivery failed: a closed set, also the `reason` label of the metrics. */
+export type FailureReason =
+  | 'network' // no response (connection refused, reset, DNS)
+  | 'timeout' // no response within the channel's timeout
+  | 'http_5xx'
+  | 'rate_limited' // 429
+  | 'http_4xx' // other client errors: retrying would not help
+  | 'unknown_handle' // the handle names no configured recipient (e.g. no webhook of that name)
+  | 'unknown_channel' // no channel handles this kind of handle (yet)
+  | 'bad_config' // the recipient's configuration cannot produce a request
+  | 'expired'; // still failing when the job's deadline came
+
+/** The outcome of one send. */
+export type SendResult =
+  | { ok: true; status: number | null }
+  | {
+      ok: false;
+      retryable: boolean;
+      reason: FailureReason;
+      /** one sentence, no secrets */
+      detail: string;
+      status?: number;
+      /** from Retry-After, when the receiver gave one */
+      retryAfterMs?: number;
+    };
+
+/** What a channel is given to send one notification. */
+export interface Delivery {
+  /** the handle without its `@`, e.g. `webhook-ops` */
+  handle: string;
+  event: MonitorEventRecord;
+  /** `<event id>:<handle>`, sent to receivers that can de-duplicate (at-least-once delivery) */
+  idempotencyKey: string;
+  signal: AbortSignal;
+}
+
+/** A notification channel. */
+export interface Channel {
+  /** the channel's name, as in handles and metrics: `webhook` */
+  readonly name: string;
+  send(d: Delivery): Promise<SendResult>;
+}
+
+/** Channels by handle prefix. */
+export class ChannelRegistry {
+  private readonly channels = new Map<string, Channel>();
+
+  add(c: Channel): this {
+    this.channels.set(c.name, c);
+    return this;
+  }
+
+  /** The channel a handle names (`@webhook-ops` → webhook), or the prefix it would have. */
+  resolve(handle: string): { channel: Channel | undefined; name: string } {
+    const bare = handle.replace(/^@/, '');
+    const dash = bare.indexOf('-');
+    const prefix = dash > 0 ? bare.slice(0, dash).toLowerCase() : '';
+    const channel = this.channels.get(prefix);
+    if (channel) return { channel, name: channel.name };
+    // `@user@example.com` is an email handle; other prefixes are integrations we do not know (yet).
+    return { channel: undefined, name: bare.includes('@') ? 'email' : 'unknown' };
+  }
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into milliseconds from `now`. */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const s = value.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Classifies an HTTP response status as a send result. */
+export function resultOfStatus(
+  status: number,
+  what: string,
+  retryAfter: string | null,
+  now: number,
+): SendResult {
+  if (status >= 200 && status < 300) return { ok: true, status };
+  if (status === 429)
+    return {
+      ok: false,
+      retryable: true,
+      reason: 'rate_limited',
+      status,
+      detail: `${what} answered 429 Too Many Requests`,
+      retryAfterMs: retryAfterMs(retryAfter, now),
+    };
+  if (status >= 500)
+    return {
+      ok: false,
+      retryable: true,
+      reason: 'http_5xx',
+      status,
+      detail: `${what} answered ${status}`,
+      retryAfterMs: status === 503 ? retryAfterMs(retryAfter, now) : undefined,
+    };
+  return { ok: false, retryable: false, reason: 'http_4xx', status, detail: `${what} answered ${status}` };
+}
+
+/** Classifies a fetch that threw (no response). */
+export function resultOfError(err: unknown, what: string): SendResult {
+  const e = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+  if (e.name === 'TimeoutError')
+    return { ok: false, retryable: true, reason: 'timeout', detail: `${what}: no response in time` };
+  const why = e.cause?.code ?? e.cause?.message ?? e.message ?? 'request failed';
+  return { ok: false, retryable: true, reason: 'network', detail: `${what}: ${why}` };
+}

@@ -1,0 +1,239 @@
+// The durable outbox on a real SQLite file and a real local HTTP receiver: one job per recipient, retries
+// (500, 429 with Retry-After), no retry on 400, dead letter and retry, unknown handles, order within a
+// queue, and restarts (during a send, and between save and dispatch) without loss or duplicate.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleEvent } from '../../test/helpers/notify.ts';
+import { type Receiver, startReceiver } from '../../test/helpers/receiver.ts';
+import type { NotificationJob } from '../store/notifications.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { backoffMs } from './deliver.ts';
+import { Notifier, type NotifierOptions } from './notifier.ts';
+
+let dir: string;
+let store: SqliteStore;
+let rx: Receiver;
+const notifiers: Notifier[] = [];
+
+async function until<T>(f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function notifier(over: Partial<NotifierOptions> = {}): Notifier {
+  const n = new Notifier({
+    store: store.notifications,
+    registry: new Registry(),
+    retry: { baseMs: 10, maxMs: 50 },
+    deadLetterAfterMs: 60_000,
+    ...over,
+  });
+  notifiers.push(n);
+  n.start();
+  return n;
+}
+
+async function addEvent(over: Record<string, unknown> = {}, groupKey = '@flow_name:Sync Users') {
+  const e = sampleEvent(over);
+  const [rec] = await store.saveMonitorProgress(
+    [],
+    [{ monitor_id: e.monitor_id, group_key: groupKey, at: Date.now(), body: e.body }],
+  );
+  return rec!;
+}
+
+const jobs = async (state?: NotificationJob['state']) => store.notifications.listJobs({ state, limit: 100 });
+const jobOf = async (eventId: number, handle = '@webhook-ops') =>
+  (await jobs()).find((j) => j.event_id === eventId && j.handle === handle);
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'fw-notify-'));
+  store = new SqliteStore({ dataDir: dir });
+  rx = await startReceiver();
+  await store.notifications.insertWebhook({
+    name: 'ops',
+    url: `${rx.url}/hook`,
+    payload: null,
+    custom_headers: null,
+    encode_as: 'json',
+    created_at: 0,
+    modified_at: 0,
+  });
+});
+
+afterEach(async () => {
+  for (const n of notifiers.splice(0)) await n.stop(0);
+  await rx.close();
+  await store.close();
+});
+
+describe('delivery outbox', () => {
+  it('creates one job per distinct handle of a notifying, unmuted event, and delivers it once', async () => {
+    const n = notifier();
+    const e = await addEvent({ handles: ['@webhook-ops', '@WEBHOOK-OPS', '@slack-okta'] });
+    await addEvent({ notify: false });
+    await addEvent({ muted: true });
+    n.wake();
+    const [req] = await rx.waitFor(1);
+    expect(req!.url).toBe('/hook');
+    expect(JSON.parse(req!.body).id).toBe(String(e.id));
+    const j = await until(async () => {
+      const x = await jobOf(e.id);
+      return x?.state === 'delivered' ? x : undefined;
+    });
+    expect(j).toMatchObject({ idempotency_key: `${e.id}:@webhook-ops`, attempts: 1, last_status: 200 });
+    const all = await jobs();
+    expect(all.map((x) => x.handle).sort()).toEqual(['@slack-okta', '@webhook-ops']);
+    // the Slack handle has no channel yet: dead letter at once, with the reason
+    expect(all.find((x) => x.handle === '@slack-okta')).toMatchObject({
+      state: 'dead',
+      last_reason: 'unknown_channel',
+    });
+    n.wake();
+    await n.stop();
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('retries 500s with backoff until delivered', async () => {
+    rx.script = [{ status: 500 }, { status: 502 }];
+    const n = notifier();
+    const e = await addEvent();
+    n.wake();
+    await rx.waitFor(3);
+    const j = await until(async () => {
+      const x = await jobOf(e.id);
+      return x?.state === 'delivered' ? x : undefined;
+    });
+    expect(j.attempts).toBe(3);
+    expect(rx.requests.map((r) => r.status)).toEqual([500, 502, 200]);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    rx.script = [{ status: 429, headers: { 'retry-after': '1' } }];
+    const n = notifier();
+    const e = await addEvent();
+    n.wake();
+    await rx.waitFor(1);
+    const waiting = await until(async () => {
+      const x = await jobOf(e.id);
+      return x?.attempts === 1 ? x : undefined;
+    });
+    expect(waiting).toMatchObject({ state: 'pending', last_status: 429, last_reason: 'rate_limited' });
+    expect(waiting.next_attempt_at - waiting.updated_at).toBeGreaterThanOrEqual(1000);
+    await rx.waitFor(2);
+    await until(async () => (await jobOf(e.id))?.state === 'delivered');
+  });
+
+  it('does not retry a 400, and names unknown webhooks', async () => {
+    rx.script = [{ status: 400 }];
+    const n = notifier();
+    const e = await addEvent({ handles: ['@webhook-ops', '@webhook-nope'] });
+    n.wake();
+    const dead = await until(async () => {
+      const x = await jobOf(e.id);
+      return x?.state === 'dead' ? x : undefined;
+    });
+    expect(dead).toMatchObject({ attempts: 1, last_status: 400, last_reason: 'http_4xx' });
+    expect(dead.last_error).toContain('answered 400');
+    expect(dead.last_error).not.toContain('?');
+    const unknown = await until(async () => {
+      const x = await jobOf(e.id, '@webhook-nope');
+      return x?.state === 'dead' ? x : undefined;
+    });
+    expect(unknown.last_reason).toBe('unknown_handle');
+    expect(unknown.last_error).toMatch(/no webhook named "nope"/);
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('dead-letters a job still failing at its deadline, and a retry delivers it', async () => {
+    rx.otherwise = { status: 503 };
+    const n = notifier({ deadLetterAfterMs: 300 });
+    const e = await addEvent();
+    n.wake();
+    const dead = await until(async () => {
+      const x = await jobOf(e.id);
+      return x?.state === 'dead' ? x : undefined;
+    });
+    expect(dead.last_reason).toBe('expired');
+    expect(dead.last_error).toMatch(
+      /still failing at the deadline after \d+ attempts: webhook "ops" .* answered 503/,
+    );
+    rx.otherwise = { status: 204 };
+    const again = await n.retry(dead.id);
+    expect(again).toMatchObject({ state: 'pending', attempts: 0 });
+    await until(async () => (await jobOf(e.id))?.state === 'delivered');
+  });
+
+  it('delivers the transitions of one alert to one recipient in order', async () => {
+    rx.script = [{ status: 500 }];
+    const n = notifier();
+    const t = await addEvent();
+    const r = await addEvent({ transition: 'Recovered', from: 'Alert', to: 'OK' });
+    n.wake();
+    await rx.waitFor(3);
+    expect(rx.requests.map((x) => [JSON.parse(x.body).id, x.status])).toEqual([
+      [String(t.id), 500],
+      [String(t.id), 200],
+      [String(r.id), 200],
+    ]);
+  });
+
+  it('a restart during a send loses nothing and never re-sends a delivered job', async () => {
+    const n1 = notifier();
+    const first = await addEvent();
+    n1.wake();
+    await until(async () => (await jobOf(first.id))?.state === 'delivered');
+    rx.script = ['hold'];
+    const second = await addEvent();
+    n1.wake();
+    await rx.waitFor(2);
+    // stop while the receiver holds the request: the job stays pending
+    await n1.stop(50);
+    expect((await jobOf(second.id))?.state).toBe('pending');
+    await store.close();
+    store = new SqliteStore({ dataDir: dir });
+    notifier();
+    await until(async () => (await jobOf(second.id))?.state === 'delivered');
+    const ok = rx.requests.filter((x) => x.status === 200).map((x) => JSON.parse(x.body).id);
+    expect(ok).toEqual([String(first.id), String(second.id)]);
+    expect(rx.requests).toHaveLength(3);
+  });
+
+  it('dispatches events saved before a crash at the next start', async () => {
+    const e = await addEvent();
+    expect(await jobs()).toHaveLength(0);
+    notifier();
+    await rx.waitFor(1);
+    await until(async () => (await jobOf(e.id))?.state === 'delivered');
+  });
+
+  it('reports deliveries and dead letters in metrics', async () => {
+    rx.script = [{ status: 400 }];
+    const registry = new Registry();
+    const n = notifier({ registry });
+    const a = await addEvent();
+    n.wake();
+    await until(async () => (await jobOf(a.id))?.state === 'dead');
+    const b = await addEvent({}, 'other');
+    n.wake();
+    await until(async () => (await jobOf(b.id))?.state === 'delivered');
+    const text = await registry.metrics();
+    expect(text).toContain('flowwatch_notify_deliveries_total{channel="webhook",outcome="delivered"} 1');
+    expect(text).toContain('flowwatch_notify_dead_letters_total{channel="webhook",reason="http_4xx"} 1');
+    expect(text).toContain('flowwatch_notify_jobs{state="dead"} 1');
+  });
+
+  it('backs off exponentially with jitter, capped', () => {
+    const p = { baseMs: 1000, maxMs: 8000 };
+    expect([1, 2, 3, 4, 5].map((a) => backoffMs(a, p, () => 1))).toEqual([1000, 2000, 4000, 8000, 8000]);
+    expect(backoffMs(3, p, () => 0)).toBe(2000);
+  });
+});

@@ -1,0 +1,89 @@
+// The notification layer put together: channels, the dispatcher (events → jobs) and the delivery worker.
+// The evaluator's onEvents calls wake(); a start dispatches what a crash left and resumes pending jobs.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { NotificationJob, NotificationStore } from '../store/notifications.ts';
+import { ChannelRegistry } from './channel.ts';
+import { createWebhookChannel } from './channels/webhook.ts';
+import { DeliveryWorker, type RetryPolicy } from './deliver.ts';
+import { createNotifyMetrics } from './metrics.ts';
+import { Dispatcher, type RecipientsLoader } from './outbox.ts';
+
+/** Settings of delivery (config/settings.ts `notify_*`). */
+export interface NotifierOptions {
+  store: NotificationStore;
+  logger?: Logger;
+  /** the server's metrics registry */
+  registry?: Registry;
+  retry: RetryPolicy;
+  deadLetterAfterMs: number;
+  webhookTimeoutMs?: number;
+  concurrency?: number;
+  /** recipients beyond the message's handles (notification rules), loaded once per dispatch pass */
+  recipients?: RecipientsLoader;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Dispatches monitor events to delivery jobs and delivers them. */
+export class Notifier {
+  readonly channels: ChannelRegistry;
+  private readonly dispatcher: Dispatcher;
+  private readonly worker: DeliveryWorker;
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(private readonly o: NotifierOptions) {
+    this.now = o.now ?? Date.now;
+    this.channels = new ChannelRegistry().add(
+      createWebhookChannel({ store: o.store, timeoutMs: o.webhookTimeoutMs, now: this.now }),
+    );
+    const metrics = o.registry ? createNotifyMetrics(o.registry, o.store) : undefined;
+    this.dispatcher = new Dispatcher({
+      store: o.store,
+      registry: this.channels,
+      recipients: o.recipients,
+      deadLetterAfterMs: o.deadLetterAfterMs,
+      now: this.now,
+    });
+    this.worker = new DeliveryWorker({
+      store: o.store,
+      registry: this.channels,
+      metrics,
+      logger: o.logger,
+      retry: o.retry,
+      concurrency: o.concurrency,
+      now: this.now,
+      random: o.random,
+    });
+  }
+
+  /** Dispatches events left undispatched (a crash) and resumes pending jobs. */
+  start(): void {
+    this.wake();
+  }
+
+  /** New monitor events were saved: dispatch them, then deliver. */
+  wake(): void {
+    if (this.stopped) return;
+    this.dispatcher
+      .dispatch()
+      .then(() => this.worker.wake())
+      .catch((err: unknown) => this.o.logger?.error({ err }, 'dispatching monitor events failed'));
+  }
+
+  /** Makes a pending or dead job due now with a fresh deadline; undefined when there is no such job. */
+  async retry(id: number): Promise<NotificationJob | undefined> {
+    const now = this.now();
+    const job = await this.o.store.retryJob(id, now, now + this.o.deadLetterAfterMs);
+    if (job?.state === 'pending') this.worker.wake();
+    return job;
+  }
+
+  /** Stops delivering; sends in flight get `graceMs` to finish, then stay pending for the next start. */
+  async stop(graceMs?: number): Promise<void> {
+    this.stopped = true;
+    await this.dispatcher.dispatch().catch(() => 0);
+    await this.worker.stop(graceMs);
+  }
+}

@@ -1,0 +1,129 @@
+// Datadog's webhook `$VARIABLES` of one monitor event (datadog-compat.md §7.1), from the stored event body
+// (monitors/describe.ts). Pure: the same event always gives the same values, so a retry sends the same text.
+import { createHash } from 'node:crypto';
+import type { MonitorEventRecord } from '../store/store.ts';
+
+/** A variable's value: text, or a JSON value ($LOGS_SAMPLE) inserted as JSON where the template allows. */
+export type VariableValue = string | { json: unknown };
+
+interface Body {
+  transition?: string;
+  to?: string;
+  value?: number | null;
+  title?: string;
+  message?: string;
+  comparator?: string;
+  thresholds?: { critical?: number | null; warning?: number | null };
+  first_triggered_at?: number | null;
+  last_triggered_at?: number | null;
+  group?: Record<string, string>;
+  log_link?: string;
+  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
+  sample?: { attributes?: { host?: string; message?: string } } | null;
+}
+
+const ALERT_TYPE: Record<string, string> = {
+  Alert: 'error',
+  Warn: 'warning',
+  OK: 'success',
+  'No Data': 'info',
+};
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+/** `service:okta, @flow_name:Sync Users`: the group's tags as Datadog's $ALERT_SCOPE lists them. */
+function scopeOf(group: Record<string, string>): string {
+  return Object.entries(group)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(', ');
+}
+
+/** Datadog's status sentence: `count of logs("…") over @flow_name:Sync was > 0 during the last 5m`. */
+function statusLine(b: Body): string {
+  const q = b.monitor?.query ?? '';
+  const search = /^logs\("((?:[^"\\]|\\.)*)"\)/.exec(q)?.[1] ?? '*';
+  const window = /\.last\("([^"]+)"\)/.exec(q)?.[1];
+  const scope = scopeOf(b.group ?? {}) || '*';
+  const threshold = b.to === 'Warn' ? b.thresholds?.warning : b.thresholds?.critical;
+  const value = b.value === null || b.value === undefined ? 'no data' : String(b.value);
+  return `${metricOf(q)} of logs("${search}") over ${scope} was ${b.comparator ?? '>'} ${threshold ?? ''}${
+    window ? ` during the last ${window}` : ''
+  } (value: ${value})`.replace(/ {2,}/g, ' ');
+}
+
+/** The rollup the monitor evaluates: `count`, or `avg(@duration)`. */
+function metricOf(query: string): string {
+  const m = /\.rollup\(\s*"(\w+)"(?:\s*,\s*"([^"]+)")?/.exec(query);
+  if (!m) return 'count';
+  return m[2] ? `${m[1]}(${m[2]})` : (m[1] ?? 'count');
+}
+
+/** The tags of the event: the monitor's tags, then the group's values as `key:value`. */
+function tagsOf(b: Body): string[] {
+  const out = [...(b.monitor?.tags ?? [])];
+  for (const [k, v] of Object.entries(b.group ?? {})) out.push(`${k.replace(/^@/, '')}:${v}`);
+  return [...new Set(out)];
+}
+
+/** Every variable of an event. `$TAGS[key]` is resolved by {@link tagValue}. */
+export function eventVariables(e: MonitorEventRecord): Record<string, VariableValue> {
+  const b = e.body as Body;
+  const monitorId = b.monitor?.id ?? e.monitor_id;
+  const origin = b.log_link ? new URL(b.log_link).origin : '';
+  const monitorLink = origin ? `${origin}/monitors/${monitorId}` : '';
+  const status = statusLine(b);
+  const message = b.message ?? '';
+  const links = [
+    monitorLink ? `[[Monitor Status](${monitorLink})]` : '',
+    b.log_link ? `[[Related Logs](${b.log_link})]` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  const triggered = b.last_triggered_at
+    ? `The monitor was last triggered at ${new Date(b.last_triggered_at).toUTCString().replace('GMT', 'UTC')}.`
+    : '';
+  const text = [message, status, triggered].filter(Boolean).join('\n\n');
+  const sampleAttrs = b.sample?.attributes;
+  const samples = b.to !== 'OK' && sampleAttrs?.message ? [b.sample] : [];
+  const tags = tagsOf(b);
+  return {
+    ID: String(e.id),
+    EVENT_TITLE: b.title ?? '',
+    ALERT_TITLE: b.title ?? '',
+    EVENT_MSG: `%%%\n${text}${links ? `\n\n- - -\n\n${links}` : ''}\n%%%`,
+    TEXT_ONLY_MSG: [text, monitorLink, b.log_link ?? ''].filter(Boolean).join('\n\n'),
+    EVENT_TYPE: 'log_alert_monitor',
+    ALERT_TRANSITION: b.transition ?? '',
+    ALERT_TYPE: ALERT_TYPE[b.to ?? ''] ?? 'info',
+    ALERT_STATUS: status,
+    ALERT_ID: String(monitorId),
+    ALERT_PRIORITY: typeof b.monitor?.priority === 'number' ? `P${b.monitor.priority}` : '',
+    ALERT_QUERY: b.monitor?.query ?? '',
+    ALERT_SCOPE: scopeOf(b.group ?? {}),
+    ALERT_METRIC: metricOf(b.monitor?.query ?? ''),
+    ALERT_CYCLE_KEY: hash(`${monitorId}\n${e.group_key}\n${b.first_triggered_at ?? e.at}`),
+    AGGREG_KEY: hash(`${monitorId}\n${e.group_key}`),
+    DATE: String(e.at),
+    DATE_POSIX: String(Math.floor(e.at / 1000)),
+    LAST_UPDATED: String(e.at),
+    HOSTNAME: sampleAttrs?.host ?? b.group?.host ?? '',
+    LINK: monitorLink,
+    LOGS_SAMPLE: { json: samples },
+    TAGS: tags.join(','),
+    ORG_ID: '0',
+    ORG_NAME: 'Flowwatch',
+    PRIORITY: 'normal',
+    EMAIL: '',
+    USER: '',
+    USERNAME: '',
+    SNAPSHOT: '',
+    METRIC_NAMESPACE: '',
+  };
+}
+
+/** `$TAGS[key]`: the value of the event's tag `key`, or empty. */
+export function tagValue(vars: Record<string, VariableValue>, key: string): string {
+  const tags = typeof vars.TAGS === 'string' ? vars.TAGS.split(',') : [];
+  const hit = tags.find((t) => t.startsWith(`${key}:`));
+  return hit ? hit.slice(key.length + 1) : '';
+}

@@ -1,0 +1,117 @@
+// The conformance suite of NotificationStore (webhooks and the delivery outbox), for every Store.
+import { describe, expect, it } from 'vitest';
+import type { WebhookRecord } from './notifications.ts';
+import type { Store } from './store.ts';
+
+const hook = (name: string, over: Partial<WebhookRecord> = {}): WebhookRecord => ({
+  name,
+  url: 'https://example.com/h',
+  payload: null,
+  custom_headers: null,
+  encode_as: 'json',
+  created_at: 1,
+  modified_at: 1,
+  ...over,
+});
+
+async function event(store: Store, handles: string[], group = 'g') {
+  const [e] = await store.saveMonitorProgress(
+    [],
+    [{ monitor_id: 1, group_key: group, at: 5, body: { handles } }],
+  );
+  return e!;
+}
+
+const plan = (e: { body: Record<string, unknown> }) => ({
+  jobs: (e.body.handles as string[]).map((handle) => ({ handle, channel: 'webhook' })),
+  deadline_at: 1000,
+});
+
+/** Runs the notification store suite against a store factory. */
+export function notificationStoreConformance(name: string, open: () => Promise<Store>): void {
+  describe(`NotificationStore conformance: ${name}`, () => {
+    it('stores webhooks by name, case-insensitively, and renames without clashing', async () => {
+      const s = (await open()).notifications;
+      expect(await s.insertWebhook(hook('Ops'))).toBe(true);
+      expect(await s.insertWebhook(hook('ops'))).toBe(false);
+      expect(await s.insertWebhook(hook('dev', { encode_as: 'form', payload: '{}' }))).toBe(true);
+      expect((await s.getWebhook('OPS'))?.name).toBe('Ops');
+      expect((await s.listWebhooks()).map((w) => w.name)).toEqual(['dev', 'Ops']);
+      expect(await s.replaceWebhook('ops', hook('dev'))).toBe('conflict');
+      expect(await s.replaceWebhook('nope', hook('x'))).toBe('missing');
+      expect(await s.replaceWebhook('ops', hook('oncall', { url: 'https://example.com/2' }))).toBe('ok');
+      expect(await s.getWebhook('ops')).toBeUndefined();
+      expect((await s.getWebhook('oncall'))?.url).toBe('https://example.com/2');
+      expect(await s.deleteWebhook('ONCALL')).toBe(true);
+      expect(await s.deleteWebhook('oncall')).toBe(false);
+    });
+
+    it('dispatches each event once into one job per handle, and marks it dispatched', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const e = await event(store, ['@webhook-a', '@webhook-b']);
+      expect(await s.dispatchEvents(10, 100, plan)).toBe(1);
+      expect(await s.dispatchEvents(10, 100, plan)).toBe(0);
+      const jobs = await s.listJobs({ limit: 10 });
+      expect(jobs.map((j) => j.idempotency_key).sort()).toEqual([`${e.id}:@webhook-a`, `${e.id}:@webhook-b`]);
+      expect(jobs[0]).toMatchObject({
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: 100,
+        deadline_at: 1000,
+      });
+      const [stored] = await store.listMonitorEvents({ limit: 1 });
+      expect(stored?.delivered_at).toBe(100);
+    });
+
+    it('offers only the due head of each queue, skipping busy queues, and records attempts', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const a = await event(store, ['@webhook-a']);
+      const b = await event(store, ['@webhook-a']);
+      const c = await event(store, ['@webhook-a'], 'other');
+      await s.dispatchEvents(10, 100, plan);
+      let due = await s.dueJobs(100, 10, new Set());
+      expect(due.map((d) => d.event.id)).toEqual([a.id, c.id]);
+      expect(due[0]?.event.body).toEqual({ handles: ['@webhook-a'] });
+      const head = due[0]!.job;
+      await s.recordAttempt(head.id, {
+        kind: 'retry',
+        at: 101,
+        next_attempt_at: 200,
+        status: 500,
+        reason: 'http_5xx',
+        error: 'x',
+      });
+      expect(await s.nextDue()).toBe(100);
+      due = await s.dueJobs(150, 10, new Set([`@webhook-a\n1\nother`]));
+      expect(due).toEqual([]);
+      await s.recordAttempt(head.id, { kind: 'delivered', at: 201, status: 200 });
+      due = await s.dueJobs(250, 10, new Set());
+      expect(due.map((d) => d.event.id)).toEqual([b.id, c.id]);
+      await s.recordAttempt(due[0]!.job.id, {
+        kind: 'dead',
+        at: 251,
+        status: 400,
+        reason: 'http_4xx',
+        error: 'bad',
+      });
+      expect(await s.getJob(head.id)).toMatchObject({
+        state: 'delivered',
+        attempts: 2,
+        delivered_at: 201,
+        last_status: 200,
+      });
+      const dead = (await s.listJobs({ state: 'dead', limit: 10 }))[0]!;
+      expect(dead).toMatchObject({ last_reason: 'http_4xx', last_error: 'bad', attempts: 1 });
+      expect(await s.countJobs()).toEqual({ pending: 1, delivered: 1, dead: 1 });
+      expect(await s.retryJob(dead.id, 300, 900)).toMatchObject({
+        state: 'pending',
+        attempts: 0,
+        next_attempt_at: 300,
+        deadline_at: 900,
+      });
+      expect((await s.retryJob(head.id, 300, 900))?.state).toBe('delivered');
+    });
+  });
+}

@@ -1,0 +1,118 @@
+// What the notification layer stores: webhook definitions (Datadog's webhooks integration) and the delivery
+// outbox, one job per (monitor event, recipient handle). Every store offers it as `Store.notifications`;
+// notification-conformance.ts is the suite each implementation passes.
+import type { MonitorEventRecord } from './store.ts';
+
+/** A webhook as Datadog's integration API defines it (`@webhook-NAME`). */
+export interface WebhookRecord {
+  name: string;
+  /** the URL as given, credentials included (the API masks them) */
+  url: string;
+  /** the payload template; null = Datadog's default payload */
+  payload: string | null;
+  /** a JSON object of headers, as a string; null = none */
+  custom_headers: string | null;
+  encode_as: 'json' | 'form';
+  created_at: number;
+  modified_at: number;
+}
+
+/** Where a job stands: waiting (first try or a retry), delivered, or given up (dead letter). */
+export type JobState = 'pending' | 'delivered' | 'dead';
+
+/** One delivery: one recipient of one monitor event. */
+export interface NotificationJob {
+  id: number;
+  /** `<event id>:<handle>`: a job is created once per event and recipient, however often dispatch runs */
+  idempotency_key: string;
+  event_id: number;
+  monitor_id: number;
+  group_key: string;
+  /** the recipient as written in the message, `@webhook-ops` */
+  handle: string;
+  /** the channel the handle names (`webhook`, `slack`…; `unknown` when none does) */
+  channel: string;
+  state: JobState;
+  attempts: number;
+  created_at: number;
+  /** when the next attempt is due (pending jobs) */
+  next_attempt_at: number;
+  /** past this time a failing job goes to dead letter */
+  deadline_at: number;
+  delivered_at: number | null;
+  /** HTTP status of the last attempt, when there was a response */
+  last_status: number | null;
+  /** closed set of reasons (channel.ts), also a metrics label */
+  last_reason: string | null;
+  /** a sentence for people; never holds secrets */
+  last_error: string | null;
+  updated_at: number;
+}
+
+/** A job with the event it delivers. */
+export interface DueJob {
+  job: NotificationJob;
+  event: MonitorEventRecord;
+}
+
+/** A job to create for an event. */
+export interface JobSpec {
+  handle: string;
+  channel: string;
+}
+
+/** The outcome of one attempt, as the worker records it. */
+export type AttemptRecord =
+  | { kind: 'delivered'; at: number; status: number | null }
+  | {
+      kind: 'retry';
+      at: number;
+      next_attempt_at: number;
+      status: number | null;
+      reason: string;
+      error: string;
+    }
+  | { kind: 'dead'; at: number; status: number | null; reason: string; error: string };
+
+/** Storage of webhooks and delivery jobs. */
+export interface NotificationStore {
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** By name, case-insensitively (handles are matched the same way). */
+  getWebhook(name: string): Promise<WebhookRecord | undefined>;
+  /** Adds a webhook; false when one with that name (any case) exists. */
+  insertWebhook(w: WebhookRecord): Promise<boolean>;
+  /** Replaces the webhook named `name` (it may be renamed); 'missing' or 'conflict' (new name taken). */
+  replaceWebhook(name: string, w: WebhookRecord): Promise<'ok' | 'missing' | 'conflict'>;
+  deleteWebhook(name: string): Promise<boolean>;
+  /**
+   * Turns monitor events not yet dispatched (oldest first, at most `limit`) into jobs, in one transaction:
+   * each event is marked dispatched (`delivered_at`) together with the creation of its jobs, so a crash
+   * loses no event and creates no job twice (the idempotency key is unique). Returns the events handled.
+   */
+  dispatchEvents(
+    limit: number,
+    now: number,
+    plan: (e: MonitorEventRecord) => { jobs: JobSpec[]; deadline_at: number },
+  ): Promise<number>;
+  /**
+   * Pending jobs due at `now`, oldest first, only the head of each queue (handle, monitor, group), so
+   * one recipient gets one alert's transitions in order; `busyQueues` are skipped (in flight).
+   */
+  dueJobs(now: number, limit: number, busyQueues: ReadonlySet<string>): Promise<DueJob[]>;
+  /** The earliest next_attempt_at of the pending heads of queues, or null. */
+  nextDue(): Promise<number | null>;
+  /** Records one attempt's outcome. */
+  recordAttempt(id: number, r: AttemptRecord): Promise<void>;
+  /** Jobs newest first, filtered by state. */
+  listJobs(q: { state?: JobState; limit: number; beforeId?: number }): Promise<NotificationJob[]>;
+  getJob(id: number): Promise<NotificationJob | undefined>;
+  /** Makes a pending or dead job due now with a fresh deadline and attempt count; the job after, or undefined. */
+  retryJob(id: number, now: number, deadline_at: number): Promise<NotificationJob | undefined>;
+  /** Jobs per state (metrics). */
+  countJobs(): Promise<Record<JobState, number>>;
+}
+
+/** The queue a job belongs to: its transitions are delivered in order. */
+export function queueKey(j: Pick<NotificationJob, 'handle' | 'monitor_id' | 'group_key'>): string {
+  return `${j.handle.toLowerCase()}\n${j.monitor_id}\n${j.group_key}`;
+}
