@@ -102,6 +102,39 @@ describe('delivery outbox', () => {
     expect(rx.requests).toHaveLength(1);
   });
 
+  it("posts Datadog's default payload as JSON, and a form-encoded payload with custom headers", async () => {
+    await store.notifications.insertWebhook({
+      name: 'form',
+      url: `${rx.url}/form`,
+      payload: '{"title": "$EVENT_TITLE", "text": "$TEXT_ONLY_MSG", "monitor": $ALERT_ID}',
+      custom_headers: '{"X-Token": "t0k"}',
+      encode_as: 'form',
+      created_at: 0,
+      modified_at: 0,
+    });
+    const n = notifier();
+    const e = await addEvent({ handles: ['@webhook-ops', '@webhook-form'] });
+    n.wake();
+    const reqs = await rx.waitFor(2);
+    const json = reqs.find((r) => r.url === '/hook')!;
+    expect(json.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(json.body)).toEqual({
+      body: expect.stringMatching(/^%%%\nSync Users failed: "Workday" said\n503/),
+      last_updated: String(e.at),
+      event_type: 'log_alert_monitor',
+      title: '[P2] [Triggered on {@flow_name:Sync Users}] Okta flow failures',
+      date: String(e.at),
+      org: { id: '0', name: 'Flowwatch' },
+      id: String(e.id),
+    });
+    const form = reqs.find((r) => r.url === '/form')!;
+    expect(form.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(form.headers['x-token']).toBe('t0k');
+    const fields = new URLSearchParams(form.body);
+    expect(fields.get('text')).toContain('Sync Users failed: "Workday" said\n503');
+    expect(fields.get('monitor')).toBe('7');
+  });
+
   it('retries 500s with backoff until delivered', async () => {
     rx.script = [{ status: 500 }, { status: 502 }];
     const n = notifier();
