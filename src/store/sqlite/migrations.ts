@@ -155,6 +155,18 @@ export const MIGRATIONS: Migration[] = [
     sql: ROLLUP_SQL,
   },
   {
+    version: 9,
+    name: 'monitor notification rules',
+    sql: `
+      CREATE TABLE notification_rules (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
     version: 10,
     name: 'notifications: webhooks and the delivery outbox',
     // Events saved before this version were never meant to be delivered: they are marked dispatched so
