@@ -10,6 +10,7 @@ import { describeEvent } from './monitors/describe.ts';
 import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
 import { Notifier } from './notify/notifier.ts';
+import { recipientsFor } from './notify/rules.ts';
 import { PipelineService } from './pipelines/service.ts';
 import { openStore } from './store/open.ts';
 import { startRetention } from './store/retention.ts';
@@ -57,6 +58,11 @@ export async function startServer(
     retry: { baseMs: settings.notify_retry_base_ms, maxMs: settings.notify_retry_max_ms },
     deadLetterAfterMs: settings.notify_dead_letter_after_s * 1000,
     webhookTimeoutMs: settings.notify_webhook_timeout_ms,
+    // The message's @-handles merged with those of matching notification rules (loaded once per pass).
+    recipients: async () => {
+      const rules = await store.listNotificationRules();
+      return (e) => recipientsFor(e.body, rules);
+    },
   });
   const monitors: MonitorEvaluator = new MonitorEvaluator({
     store,

@@ -184,6 +184,39 @@ describe('webhook notifications end to end', () => {
     });
   });
 
+  it('a notification rule on the monitor tags routes an alert without handles to its webhook', async () => {
+    const routed = await startReceiver();
+    try {
+      await api.createWebhooksIntegration({ body: { name: 'routed', url: `${routed.url}/r` } });
+      const rule = await call('POST', '/api/v2/monitor/notification_rule', {
+        data: {
+          type: 'monitor-notification-rule',
+          attributes: {
+            name: 'IAM routing',
+            filter: { tags: ['team:routing'] },
+            recipients: ['webhook-routed'],
+          },
+        },
+      });
+      expect(rule.status).toBe(200);
+      const r = await call('POST', '/api/v1/monitor', {
+        name: 'Routed failures',
+        type: 'log alert',
+        query:
+          'logs("service:okta status:error @flow_name:\\"Routed Flow\\"").index("*").rollup("count").by("@flow_name").last("5m") > 0',
+        message: 'Routed Flow failed (no handle here)',
+        tags: ['team:routing'],
+        options: { thresholds: { critical: 0 }, new_group_delay: 0 },
+      });
+      expect(r.status).toBe(200);
+      await flowFail('Routed Flow');
+      const [req] = await routed.waitFor(1);
+      expect(JSON.parse(req!.body).title).toBe('[Triggered on {@flow_name:Routed Flow}] Routed failures');
+    } finally {
+      await routed.close();
+    }
+  });
+
   it('dead letters are listed, retried through the API, and never sent twice', async () => {
     const flaky = await startReceiver();
     flaky.otherwise = { status: 400, body: 'bad' };
