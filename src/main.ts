@@ -9,6 +9,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { describeEvent } from './monitors/describe.ts';
 import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
+import { NotificationsConfigSource, type ReloadResult } from './notify/config.ts';
 import { Notifier } from './notify/notifier.ts';
 import { recipientsFor } from './notify/rules.ts';
 import { PipelineService } from './pipelines/service.ts';
@@ -24,6 +25,8 @@ export interface Running {
   /** base URL it listens on */
   url: string;
   bootstrap: BootstrapResult;
+  /** re-reads the configuration file's channel definitions (SIGHUP); an invalid file keeps the old ones */
+  reloadConfig(): ReloadResult;
   /** stops accepting, finishes in-flight requests, flushes, closes the store */
   close(): Promise<void>;
 }
@@ -31,10 +34,12 @@ export interface Running {
 /** Starts Flowwatch with validated settings. */
 export async function startServer(
   settings: Settings,
-  opts: { env?: NodeJS.ProcessEnv; logger?: Logger; store?: Store } = {},
+  opts: { env?: NodeJS.ProcessEnv; logger?: Logger; store?: Store; configFile?: string } = {},
 ): Promise<Running> {
   const logger = opts.logger ?? pino({ level: settings.log_level, base: { service: 'flowwatch' } });
   const env = opts.env ?? process.env;
+  // Slack channels and PagerDuty services of the configuration file (secrets from ${env:…}); checked first.
+  const channelConfig = new NotificationsConfigSource({ file: opts.configFile, env, logger });
   let ready = false;
   const store = opts.store ?? (await openStore(settings));
   const metrics = createMetrics();
@@ -58,6 +63,7 @@ export async function startServer(
     retry: { baseMs: settings.notify_retry_base_ms, maxMs: settings.notify_retry_max_ms },
     deadLetterAfterMs: settings.notify_dead_letter_after_s * 1000,
     webhookTimeoutMs: settings.notify_webhook_timeout_ms,
+    channelConfig: () => channelConfig.current(),
     // The message's @-handles merged with those of matching notification rules (loaded once per pass).
     recipients: async () => {
       const rules = await store.listNotificationRules();
@@ -153,5 +159,6 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, store, writer, url, bootstrap, close };
+  const reloadConfig = () => channelConfig.reload();
+  return { app, store, writer, url, bootstrap, reloadConfig, close };
 }

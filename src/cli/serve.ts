@@ -42,7 +42,8 @@ export function registerServe(program: Command): void {
           log_level: o.logLevel,
         },
       });
-      const running = await startServer(settings).catch((err: NodeJS.ErrnoException) => {
+      const configFile = o.config ?? process.env.FLOWWATCH_CONFIG;
+      const running = await startServer(settings, { configFile }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {
           throw new Error(
             `${settings.host}:${settings.port} is already in use: stop the other process or pass --port`,
@@ -70,5 +71,14 @@ export function registerServe(program: Command): void {
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      // SIGHUP re-reads the configuration file's notification channels; an invalid file keeps the old ones.
+      process.on('SIGHUP', () => {
+        const r = running.reloadConfig();
+        process.stderr.write(
+          r.ok
+            ? 'flowwatch: SIGHUP received, notification channels reloaded\n'
+            : `flowwatch: SIGHUP received, configuration not reloaded: ${r.error}\n`,
+        );
+      });
     });
 }

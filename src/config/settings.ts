@@ -111,7 +111,9 @@ export function readConfigFile(file: string): {
   // Settings sit at the top level, or under `settings:` when the file also holds other sections.
   const nested = (value as { settings?: unknown }).settings;
   const prefix = nested === undefined ? [] : ['settings'];
-  return { settings: (nested ?? value) as SettingsInput, doc, lines, prefix };
+  // Other sections (`notifications:`, read by notify/config.ts) are never settings.
+  const { notifications: _sections, ...topLevel } = value as Record<string, unknown>;
+  return { settings: (nested ?? topLevel) as SettingsInput, doc, lines, prefix };
 }
 
 /** Merges the sources (later wins) and validates; `flags` are the CLI flags already renamed to setting keys. */

@@ -92,10 +92,10 @@ describe('delivery outbox', () => {
     expect(j).toMatchObject({ idempotency_key: `${e.id}:@webhook-ops`, attempts: 1, last_status: 200 });
     const all = await jobs();
     expect(all.map((x) => x.handle).sort()).toEqual(['@slack-okta', '@webhook-ops']);
-    // the Slack handle has no channel yet: dead letter at once, with the reason
+    // no Slack channel "okta" is configured: dead letter at once, with the reason
     expect(all.find((x) => x.handle === '@slack-okta')).toMatchObject({
       state: 'dead',
-      last_reason: 'unknown_channel',
+      last_reason: 'unknown_handle',
     });
     n.wake();
     await n.stop();

@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NotificationJob, NotificationStore } from '../store/notifications.ts';
 import { ChannelRegistry } from './channel.ts';
+import { createPagerDutyChannel } from './channels/pagerduty.ts';
+import { createSlackChannel } from './channels/slack.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
+import { emptyNotificationsConfig, type NotificationsConfig } from './config.ts';
 import { DeliveryWorker, type RetryPolicy } from './deliver.ts';
 import { createNotifyMetrics } from './metrics.ts';
 import { Dispatcher, type RecipientsLoader } from './outbox.ts';
@@ -18,6 +21,8 @@ export interface NotifierOptions {
   retry: RetryPolicy;
   deadLetterAfterMs: number;
   webhookTimeoutMs?: number;
+  /** Slack channels and PagerDuty services (the configuration file), read at each send */
+  channelConfig?: () => NotificationsConfig;
   concurrency?: number;
   /** recipients beyond the message's handles (notification rules), loaded once per dispatch pass */
   recipients?: RecipientsLoader;
@@ -35,9 +40,13 @@ export class Notifier {
 
   constructor(private readonly o: NotifierOptions) {
     this.now = o.now ?? Date.now;
-    this.channels = new ChannelRegistry().add(
-      createWebhookChannel({ store: o.store, timeoutMs: o.webhookTimeoutMs, now: this.now }),
-    );
+    const empty = emptyNotificationsConfig();
+    const config = o.channelConfig ?? (() => empty);
+    const timeoutMs = o.webhookTimeoutMs;
+    this.channels = new ChannelRegistry()
+      .add(createWebhookChannel({ store: o.store, timeoutMs, now: this.now }))
+      .add(createSlackChannel({ config, timeoutMs, now: this.now }))
+      .add(createPagerDutyChannel({ config, timeoutMs, now: this.now }));
     const metrics = o.registry ? createNotifyMetrics(o.registry, o.store) : undefined;
     this.dispatcher = new Dispatcher({
       store: o.store,

@@ -1,0 +1,225 @@
+// Channel definitions from the configuration file's `notifications:` section (Slack channels, PagerDuty
+// services). Secrets are written as `${env:NAME}` and resolved from the environment when the file is read;
+// every error names the file, line and column. `NotificationsConfigSource` holds the current definitions and
+// re-reads the file on SIGHUP: a bad file keeps the old definitions. Channels read `current()` at each send,
+// so a reload applies at once. Nothing here ever logs or returns a secret: see `describeNotifications`.
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ConfigError, readConfigFile } from '../config/settings.ts';
+
+/** PagerDuty's Events API v2 endpoint. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** One Slack channel: `@slack-NAME` posts to an incoming webhook URL. */
+export interface SlackChannelConfig {
+  name: string;
+  /** secret: the URL's path is the credential */
+  url: string;
+}
+
+/** One PagerDuty service: `@pagerduty-NAME` sends events with its routing (integration) key. */
+export interface PagerDutyServiceConfig {
+  name: string;
+  /** secret */
+  routingKey: string;
+}
+
+/** The resolved `notifications:` section; maps are keyed by lower-case name (handles ignore case). */
+export interface NotificationsConfig {
+  slack: Map<string, SlackChannelConfig>;
+  pagerduty: { url: string; services: Map<string, PagerDutyServiceConfig> };
+}
+
+/** No channels configured. */
+export function emptyNotificationsConfig(): NotificationsConfig {
+  return { slack: new Map(), pagerduty: { url: PAGERDUTY_EVENTS_URL, services: new Map() } };
+}
+
+const NAME = /^[A-Za-z0-9_.-]+$/;
+const nameKey = z.string().regex(NAME, 'names may hold letters, digits, "_", "-" and "." only');
+const httpUrl = (what: string) =>
+  z.string().refine((u) => {
+    try {
+      return /^https?:$/.test(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  }, `${what} must be an http or https URL`);
+
+/** The section's schema (after `${env:…}` references are resolved). */
+export const notificationsSchema = z
+  .object({
+    slack: z
+      .object({ channels: z.record(nameKey, httpUrl('a Slack incoming webhook').optional()).default({}) })
+      .strict()
+      .optional(),
+    pagerduty: z
+      .object({
+        /** Events API base URL (`https://events.eu.pagerduty.com`) or the full `/v2/enqueue` URL */
+        url: httpUrl('the PagerDuty Events API URL').optional(),
+        services: z
+          .record(nameKey, z.string().trim().min(1, 'a routing key is required').max(255).optional())
+          .default({}),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const REF = /\$\{([^}]*)\}/g;
+const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** Replaces `${env:NAME}` in every string, or names the first reference that cannot be resolved. */
+function resolveRefs(
+  v: unknown,
+  env: NodeJS.ProcessEnv,
+  path: (string | number)[],
+): { value: unknown } | { error: string; path: (string | number)[] } {
+  if (typeof v === 'string') {
+    let problem: string | undefined;
+    const value = v.replace(REF, (whole, inner: string) => {
+      const m = ENV_REF.exec(inner.trim());
+      if (!m) {
+        problem ??= `"${whole}" is not a reference Flowwatch knows (write \${env:NAME})`;
+        return whole;
+      }
+      const got = env[m[1]!];
+      if (got === undefined || got === '') {
+        problem ??= `environment variable ${m[1]} is not set`;
+        return whole;
+      }
+      return got;
+    });
+    return problem ? { error: problem, path } : { value };
+  }
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    for (const [i, x] of v.entries()) {
+      const r = resolveRefs(x, env, [...path, i]);
+      if ('error' in r) return r;
+      out.push(r.value);
+    }
+    return { value: out };
+  }
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const r = resolveRefs(x, env, [...path, k]);
+      if ('error' in r) return r;
+      out[k] = r.value;
+    }
+    return { value: out };
+  }
+  return { value: v };
+}
+
+/** Reads the `notifications:` section of a configuration file; no file means no channels. */
+export function loadNotificationsConfig(
+  file: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): NotificationsConfig {
+  if (!file) return emptyNotificationsConfig();
+  const { doc, lines } = readConfigFile(file);
+  const where = (path: (string | number)[]) => {
+    // The value's node, or its parent's when the value is missing (a key without value).
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(['notifications', ...path.slice(0, n)], true) as
+        | { range?: [number, number] }
+        | undefined;
+      if (node?.range) {
+        const pos = lines.linePos(node.range[0]);
+        return `${file}:${pos.line}:${pos.col}`;
+      }
+    }
+    return file;
+  };
+  const label = (path: (string | number)[]) => ['notifications', ...path].join('.');
+  const raw = (doc.toJS() as { notifications?: unknown } | null)?.notifications;
+  if (raw === undefined || raw === null) return emptyNotificationsConfig();
+  const resolved = resolveRefs(raw, env, []);
+  if ('error' in resolved)
+    throw new ConfigError(`${where(resolved.path)}: ${label(resolved.path)}: ${resolved.error}`);
+  const parsed = notificationsSchema.safeParse(resolved.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    // Messages are ours or zod's and never echo the value (a secret).
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    // An unknown key is shown where it is written.
+    if (issue.code === 'unrecognized_keys' && issue.keys[0]) path.push(issue.keys[0]);
+    const message =
+      issue.code === 'invalid_key' ? 'names may hold letters, digits, "_", "-" and "." only' : issue.message;
+    const shown = issue.code === 'unrecognized_keys' ? path.slice(0, -1) : path;
+    throw new ConfigError(`${where(path)}: ${label(shown)}: ${message}`);
+  }
+  const out = emptyNotificationsConfig();
+  const seen = (map: Map<string, unknown>, path: string[], name: string) => {
+    if (map.has(name.toLowerCase()))
+      throw new ConfigError(
+        `${where(path)}: ${label(path)}: "${name}" is defined twice (handles ignore case)`,
+      );
+  };
+  for (const [name, url] of Object.entries(parsed.data.slack?.channels ?? {})) {
+    if (url === undefined) continue;
+    seen(out.slack, ['slack', 'channels', name], name);
+    out.slack.set(name.toLowerCase(), { name, url });
+  }
+  const pd = parsed.data.pagerduty;
+  if (pd?.url) out.pagerduty.url = pd.url;
+  for (const [name, routingKey] of Object.entries(pd?.services ?? {})) {
+    if (routingKey === undefined) continue;
+    seen(out.pagerduty.services, ['pagerduty', 'services', name], name);
+    out.pagerduty.services.set(name.toLowerCase(), { name, routingKey });
+  }
+  return out;
+}
+
+/** What may be logged or shown: names and the PagerDuty endpoint, never a URL of Slack or a key. */
+export function describeNotifications(c: NotificationsConfig): {
+  slack_channels: string[];
+  pagerduty_services: string[];
+  pagerduty_url: string;
+} {
+  const pd = new URL(c.pagerduty.url);
+  return {
+    slack_channels: [...c.slack.values()].map((s) => s.name),
+    pagerduty_services: [...c.pagerduty.services.values()].map((s) => s.name),
+    pagerduty_url: `${pd.origin}${pd.pathname}`,
+  };
+}
+
+/** The outcome of a reload. */
+export type ReloadResult = { ok: true } | { ok: false; error: string };
+
+/** The current channel definitions, reloaded from the configuration file on demand (SIGHUP). */
+export class NotificationsConfigSource {
+  private config: NotificationsConfig;
+
+  /** Reads the file once; throws a ConfigError (file:line) when it is invalid. */
+  constructor(private readonly o: { file?: string; env?: NodeJS.ProcessEnv; logger?: Logger } = {}) {
+    this.config = loadNotificationsConfig(o.file, o.env ?? process.env);
+  }
+
+  /** The definitions to use now. */
+  current(): NotificationsConfig {
+    return this.config;
+  }
+
+  /** Re-reads the file; on an error keeps the definitions in use and logs the error (file:line). */
+  reload(): ReloadResult {
+    try {
+      this.config = loadNotificationsConfig(this.o.file, this.o.env ?? process.env);
+      this.o.logger?.info(
+        { notifications: describeNotifications(this.config) },
+        'notification channels reloaded from the configuration file',
+      );
+      return { ok: true };
+    } catch (err) {
+      const error = err instanceof ConfigError ? err.message : `reload failed: ${(err as Error).message}`;
+      this.o.logger?.error(
+        { error },
+        'configuration reload failed; the previous notification channels stay in use',
+      );
+      return { ok: false, error };
+    }
+  }
+}
