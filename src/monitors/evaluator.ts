@@ -46,6 +46,8 @@ interface Compiled {
   facets: ReturnType<typeof parseFacet>[];
   measure: ReturnType<typeof parseFacet> | null;
   groups: Map<string, Group>;
+  /** groups of a measure monitor waiting for the debounced evaluation */
+  dirty: Set<Group>;
 }
 
 /** A transition with what the notification layer needs. */
@@ -84,6 +86,9 @@ export interface EvaluatorOptions {
 
 export const UNGROUPED = '*';
 
+/** How long measure monitors gather logs before one evaluation. */
+export const MEASURE_DEBOUNCE_MS = 100;
+
 /** Evaluator options from a monitor's definition. */
 export function evalOptions(m: Monitor, q: MonitorQuery): EvalOptions {
   const o = m.options;
@@ -118,6 +123,7 @@ export class MonitorEvaluator {
   private readonly monitors = new Map<number, Compiled>();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: EvaluatorOptions) {
@@ -136,6 +142,7 @@ export class MonitorEvaluator {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.flush();
     await this.saving;
   }
 
@@ -202,12 +209,34 @@ export class MonitorEvaluator {
           }
         }
       }
-      if (touched.size > 0) this.evaluate(c, [...touched], now);
+      if (touched.size === 0) continue;
+      // Counts are cheap and are what pages people: evaluated on the log that crosses the threshold.
+      // Measures (sums, averages, percentiles over whole windows) are evaluated at most every
+      // MEASURE_DEBOUNCE_MS: a burst of logs costs one evaluation, not one per log.
+      if (c.query.rollup === 'count') this.evaluate(c, [...touched], now);
+      else {
+        for (const g of touched) c.dirty.add(g);
+        this.flushTimer ??= setTimeout(() => this.flush(), MEASURE_DEBOUNCE_MS);
+      }
+    }
+  }
+
+  /** Evaluates the groups of measure monitors that changed since the last flush. */
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const now = this.now();
+    for (const c of this.monitors.values()) {
+      if (c.dirty.size === 0) continue;
+      const groups = [...c.dirty];
+      c.dirty.clear();
+      this.evaluate(c, groups, now);
     }
   }
 
   /** Evaluates every group of every monitor (time passing). */
   tick(): void {
+    this.flush();
     const now = this.now();
     for (const c of this.monitors.values()) this.evaluate(c, [...c.groups.values()], now);
   }
@@ -227,6 +256,7 @@ export class MonitorEvaluator {
       facets: query.groupBy.map(parseFacet),
       measure: query.measure ? parseFacet(query.measure) : null,
       groups: new Map(),
+      dirty: new Set(),
     };
     const delayMs = (m.options.evaluation_delay ?? 0) * 1000;
     for (const [key, state] of states ?? []) {
@@ -296,13 +326,18 @@ export class MonitorEvaluator {
   private evaluate(c: Compiled, groups: Group[], now: number): void {
     const saves: { monitor_id: number; group_key: string; state: unknown | null }[] = [];
     const events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[] = [];
-    let monitorHasData = false;
-    for (const g of c.groups.values()) if (g.window.value(now) !== null) monitorHasData = true;
+    // Whether any group has logs matters only to an empty group of a grouped count (state.ts rule 6).
+    let hasData: boolean | undefined;
+    const monitorHasData = () => {
+      hasData ??= [...c.groups.values()].some((g) => g.window.hasData(now));
+      return hasData;
+    };
     for (const g of groups) {
       g.window.prune(now);
       const value = g.window.value(now);
       const prev = g.state;
-      const { state, transitions } = evaluateGroup(prev, value, now, c.opts, { monitorHasData });
+      const ctx = value === null && c.facets.length > 0 ? { monitorHasData: monitorHasData() } : {};
+      const { state, transitions } = evaluateGroup(prev, value, now, c.opts, ctx);
       if (state === null) {
         if (prev) saves.push({ monitor_id: c.monitor.id, group_key: g.key, state: null });
         // An ungrouped monitor keeps its single group; others forget the group.

@@ -69,6 +69,14 @@ export class SlidingWindow {
     return this.buckets.size === 0;
   }
 
+  /** True when a log is in the window ending at now − delay (cheaper than value()). */
+  hasData(now: number): boolean {
+    const end = now - this.delayMs;
+    const oldest = end - this.windowMs;
+    for (const start of this.buckets.keys()) if (start + this.width > oldest && start <= end) return true;
+    return false;
+  }
+
   /** The rollup over the window ending at now − delay; null when no log (or no measure value) is in it. */
   value(now: number): number | null {
     const end = now - this.delayMs;
