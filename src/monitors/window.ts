@@ -1,7 +1,3 @@
-// Sliding-window aggregates of one monitor group, bucketed by the logs' official dates. Buckets are
-// window/120 wide (at least 1 s), so the window slides in those steps; a log dated outside the window is
-// ignored. Pure: the clock is passed in.
-import { percentile } from '../search/aggregate.ts';
 import type { Rollup } from './query.ts';
 
 interface Bucket {

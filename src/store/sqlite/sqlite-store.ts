@@ -249,7 +249,7 @@ export class SqliteStore implements Store {
               WHEN 'real' THEN ${value} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END`;
     };
     const metricSql = (x: Facet | undefined) => {
-      if (!x || x.kind !== 'attr') return 'NULL';
+      if (x?.kind !== 'attr') return 'NULL';
       const path = param(jsonPath(x.path));
       return `CASE WHEN json_type(attributes, ${path}) IN ('integer','real') THEN json_extract(attributes, ${path}) END`;
     };
@@ -413,7 +413,7 @@ export class SqliteStore implements Store {
             .join('; '),
         );
       const set = this.db.prepare('UPDATE pipelines SET position = ? WHERE id = ?');
-      ids.forEach((id, i) => set.run(i, id));
+      for (const [i, id] of ids.entries()) set.run(i, id);
     })();
   }
 
