@@ -207,6 +207,12 @@ export const MIGRATIONS: Migration[] = [
       UPDATE monitor_events SET delivered_at = at WHERE delivered_at IS NULL;
     `,
   },
+  {
+    version: 11,
+    // The writer adds each transaction's logs to the rollups in one grouped upsert (rollups.ts).
+    name: 'rollups: batch upsert by the writer instead of a per-row insert trigger',
+    sql: 'DROP TRIGGER IF EXISTS logs_rollup_insert;',
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

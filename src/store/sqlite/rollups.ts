@@ -1,6 +1,7 @@
-// Hourly count rollups for analytics. Triggers keep `rollup_hourly` in step with `logs` (insert and
-// delete, in the same transaction), counting logs per hour and per (service, source, status, flow_name,
-// event_type). A count request whose filter and group-bys only use those fields is answered from the
+// Hourly count rollups for analytics. `rollup_hourly` is kept in step with `logs` in the same transaction:
+// the writer adds each committed batch with one grouped upsert (ROLLUP_BATCH_SQL; a per-row trigger cost a
+// third of the write path), and a trigger subtracts deleted logs. It counts logs per hour and per (service,
+// source, status, flow_name, event_type). A count request whose filter and group-bys only use those fields is answered from the
 // rollups for its whole hours and from the logs for the partial hours at its edges, exactly as the
 // log-by-log answer (src/search/aggregate.test.ts checks both agree).
 import type Database from 'better-sqlite3';
@@ -23,7 +24,7 @@ const pure = (row: 'new' | 'old') =>
 const key = (row: 'new' | 'old') =>
   `json_array(${row}.service, ${row}.source, ${row}.status, ${ROLLED_ATTRS.map((a) => text(row, a)).join(', ')}, ${pure(row)})`;
 
-/** Table, triggers and backfill (a migration). */
+/** Table, triggers and backfill (a migration; migration 11 then drops the insert trigger for ROLLUP_BATCH_SQL). */
 export const ROLLUP_SQL = `
   CREATE TABLE rollup_hourly (
     hour INTEGER NOT NULL,
@@ -51,6 +52,18 @@ export const ROLLUP_SQL = `
     SELECT new.ts - new.ts % ${HOUR}, ${key('new')}, new.service, new.source, new.status,
            ${ROLLED_ATTRS.map((a) => text('new', a)).join(', ')}, ${pure('new')}, count(*)
     FROM logs AS new GROUP BY 1, 2;
+`;
+
+/**
+ * Adds the logs with seq in [?, ?] (the rows one write transaction inserted) to the rollups: one upsert per
+ * (hour, key) instead of one per log. Same key expressions as the delete trigger, so deletes find their rows.
+ */
+export const ROLLUP_BATCH_SQL = `
+  INSERT INTO rollup_hourly (hour, key, service, source, status, flow_name, event_type, pure, n)
+    SELECT new.ts - new.ts % ${HOUR}, ${key('new')}, new.service, new.source, new.status,
+           ${ROLLED_ATTRS.map((a) => text('new', a)).join(', ')}, ${pure('new')}, count(*)
+    FROM logs AS new WHERE new.seq BETWEEN ? AND ? GROUP BY 1, 2
+  ON CONFLICT (hour, key) DO UPDATE SET n = n + excluded.n
 `;
 
 function rolledFacet(f: Facet): string | undefined {

@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import type { LogEvent } from '../../domain/log-event.ts';
 import { complexPaths, fulltextValues, VALUE_SEPARATOR } from '../../search/values.ts';
+import { ROLLUP_BATCH_SQL } from './rollups.ts';
 
 /** One log as the insert statement takes it (tags and attributes already serialised as JSON). */
 export type InsertRow = [
@@ -96,15 +97,23 @@ export function openWriteConnection(opts: WriteOptions) {
   );
   const fts = db.prepare('INSERT INTO logs_fts (rowid, message, body) VALUES (?, ?, ?)');
   const path = db.prepare('INSERT OR IGNORE INTO attr_paths (path) VALUES (?)');
-  const append = db.transaction((rows: InsertRow[]) =>
-    rows.map((r) => {
+  const rollup = db.prepare(ROLLUP_BATCH_SQL);
+  const append = db.transaction((rows: InsertRow[]) => {
+    // The rows inserted here get consecutive seqs above every stored one (one writer, no AUTOINCREMENT gaps).
+    let first = 0;
+    let last = 0;
+    const inserted = rows.map((r) => {
       const res = insert.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
       if (res.changes === 0) return false;
-      fts.run(res.lastInsertRowid, r[6], r[12]);
+      last = Number(res.lastInsertRowid);
+      if (first === 0) first = last;
+      fts.run(last, r[6], r[12]);
       if (r[13]) for (const p of r[13]) path.run(p);
       return true;
-    }),
-  );
+    });
+    if (first !== 0) rollup.run(first, last);
+    return inserted;
+  });
   return {
     /** Inserts rows in one transaction; false where the dedup_key was already stored. */
     append: (rows: InsertRow[]): boolean[] => append(rows),
