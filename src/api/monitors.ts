@@ -28,7 +28,8 @@ export function monitorJson(m: Monitor, ev: MonitorEvaluator, groupStates?: stri
       last_nodata_ts: seconds(g.state.lastNoDataAt),
     };
   }
-  const multi = /\.by\(\s*"[^"]+"\s*\)/.test(m.query);
+  // Grouped and not a simple alert through notify_by ["*"].
+  const multi = /\.by\(\s*"[^"]+"\s*\)/.test(m.query) && !m.options.notify_by?.includes('*');
   return {
     id: m.id,
     org_id: 0,

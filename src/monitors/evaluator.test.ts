@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeLog } from '../store/conformance.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { MonitorEvaluator } from './evaluator.ts';
+import { MonitorEvaluator, notifyKeys } from './evaluator.ts';
 import type { MonitorInput } from './model.ts';
 
 const T = Date.parse('2026-11-27T10:00:00Z');
@@ -126,5 +126,81 @@ describe('monitor evaluator', () => {
     await ev.stop();
     expect(await events(silent.id)).toEqual(['* Triggered 0', '* Recovered 1']);
     expect(await events(slow.id)).toEqual(['* Triggered 200']);
+  });
+  it('notify_by: one notification group per flow, alerting when any of its (flow, env) groups alerts', async () => {
+    const { store, ev, at, events } = setup();
+    const m = await store.insertMonitor(
+      monitor('logs("status:error").by("@flow_name,env").last("5m") > 1', {
+        new_group_delay: 0,
+        notify_by: ['@flow_name'],
+      }),
+      T,
+    );
+    await ev.start();
+    const failIn = (t: number, flow: string, env: string) =>
+      makeLog({ timestamp: t, status: 'error', tags: [`env:${env}`], attributes: { flow_name: flow } });
+    at(T);
+    // one failure in each env: no (flow, env) group is above 1, and counts are not added up across envs
+    ev.feed([failIn(T, 'A', 'prod'), failIn(T, 'A', 'dev')]);
+    await ev.stop();
+    expect(await events(m.id)).toEqual([]);
+    ev.feed([failIn(T, 'A', 'prod')]);
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['@flow_name:A Triggered 2']);
+    // the other env of the same flow breaching too: still one alert for the flow
+    ev.feed([failIn(T, 'A', 'dev'), failIn(T, 'A', 'dev')]);
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['@flow_name:A Triggered 2']);
+    expect(ev.groups(m.id).map((g) => [g.key, g.by, g.state?.status, g.value])).toEqual([
+      ['@flow_name:A', { '@flow_name': 'A' }, 'Alert', 3],
+    ]);
+    // another flow is its own notification group
+    ev.feed([failIn(T, 'B', 'prod'), failIn(T, 'B', 'prod')]);
+    await ev.stop();
+    expect(await events(m.id)).toEqual(['@flow_name:A Triggered 2', '@flow_name:B Triggered 2']);
+    at(T + 6 * MIN);
+    ev.tick();
+    await ev.stop();
+    expect((await events(m.id)).slice(2).sort()).toEqual([
+      '@flow_name:A Recovered 0',
+      '@flow_name:B Recovered 0',
+    ]);
+  });
+
+  it('notify_by ["*"]: one simple alert over every group, rebuilt after a restart', async () => {
+    const first = setup();
+    const m = await first.store.insertMonitor(
+      monitor('logs("status:error").by("@flow_name").last("10m") > 1', { notify_by: ['*'] }),
+      T,
+    );
+    await first.store.appendLogs([fail(T - MIN, 'A'), fail(T - 30_000, 'B'), fail(T - 20_000, 'B')]);
+    await first.ev.start();
+    first.ev.tick();
+    await first.ev.stop();
+    // simple alert: no new_group_delay, the worst flow (B: 2) alerts the single group
+    expect(await first.events(m.id)).toEqual(['* Triggered 2']);
+    await first.store.close();
+    const again = setup(first.dataDir);
+    again.at(T + MIN);
+    await again.ev.start();
+    again.ev.feed([fail(T + MIN, 'C'), fail(T + MIN, 'C'), fail(T + MIN, 'C')]);
+    await again.ev.stop();
+    expect(again.ev.groups(m.id).map((g) => [g.key, g.state?.status, g.value])).toEqual([['*', 'Alert', 3]]);
+    expect(await again.events(m.id)).toEqual(['* Triggered 2']);
+  });
+
+  it.each([
+    [['@flow_name', 'env'], undefined, null],
+    [['@flow_name', 'env'], [], null],
+    [['@flow_name', 'env'], ['env', '@flow_name'], null],
+    [
+      ['@flow_name', 'env', 'host'],
+      ['host', '@flow_name'],
+      ['@flow_name', 'host'],
+    ],
+    [['@flow_name', 'env'], ['*'], []],
+    [[], ['*'], null],
+  ] as [string[], string[] | undefined, string[] | null][])('notifyKeys(%j, %j) = %j', (by, notify, want) => {
+    expect(notifyKeys(by, notify)).toEqual(want);
   });
 });

@@ -24,15 +24,16 @@ import {
   type MonitorStatus,
   parseDuration,
   type Transition,
+  worstValue,
 } from './state.ts';
-import { SlidingWindow } from './window.ts';
+import { type GroupWindow, NotifyGroupWindow, SlidingWindow } from './window.ts';
 
 /** What a group holds in memory. */
 interface Group {
   key: string;
-  /** group-by values as written in .by() */
+  /** group-by values as written in .by() (only the notify_by ones when notify_by aggregates) */
   by: Record<string, string>;
-  window: SlidingWindow;
+  window: GroupWindow;
   state?: GroupState;
   /** the latest matching log, for templates and samples */
   sample?: LogEvent;
@@ -46,6 +47,8 @@ interface Compiled {
   facets: ReturnType<typeof parseFacet>[];
   measure: ReturnType<typeof parseFacet> | null;
   groups: Map<string, Group>;
+  /** notify_by: the group-bys that name a notification group ([] = one simple alert); null = every group-by */
+  notifyBy: string[] | null;
   /** groups of a measure monitor waiting for the debounced evaluation */
   dirty: Set<Group>;
 }
@@ -89,10 +92,26 @@ export const UNGROUPED = '*';
 /** How long measure monitors gather logs before one evaluation. */
 export const MEASURE_DEBOUNCE_MS = 100;
 
+/**
+ * The group-bys that name a notification group under `options.notify_by`, in .by() order: null when every
+ * query group notifies on its own (no notify_by, or one naming every group-by), [] for `["*"]` (one simple
+ * alert over every group).
+ */
+export function notifyKeys(
+  groupBy: readonly string[],
+  notifyBy: readonly string[] | undefined,
+): string[] | null {
+  if (!notifyBy || notifyBy.length === 0 || groupBy.length === 0) return null;
+  if (notifyBy.includes('*')) return [];
+  const keep = groupBy.filter((f) => notifyBy.includes(f));
+  return keep.length === groupBy.length ? null : keep;
+}
+
 /** Evaluator options from a monitor's definition. */
 export function evalOptions(m: Monitor, q: MonitorQuery): EvalOptions {
   const o = m.options;
-  const grouped = q.groupBy.length > 0;
+  // Multi alert (new_group_delay and group retention apply) unless notify_by ["*"] makes it a simple alert.
+  const grouped = q.groupBy.length > 0 && notifyKeys(q.groupBy, o.notify_by)?.length !== 0;
   const t = o.thresholds ?? {};
   let onMissing = o.on_missing_data ?? 'default';
   if (!o.on_missing_data && o.notify_no_data) onMissing = 'show_and_notify_no_data';
@@ -201,13 +220,7 @@ export class MonitorEvaluator {
       const touched = new Set<Group>();
       for (const e of events) {
         if (!c.match(e)) continue;
-        for (const g of this.groupsOf(c, e, now)) {
-          const values = c.measure ? facetValues(e, c.measure, undefined) : [];
-          if (g.window.add(e.timestamp, now, values)) {
-            g.sample = e;
-            touched.add(g);
-          }
-        }
+        for (const g of this.addLog(c, e, now)) touched.add(g);
       }
       if (touched.size === 0) continue;
       // Counts are cheap and are what pages people: evaluated on the log that crosses the threshold.
@@ -256,24 +269,16 @@ export class MonitorEvaluator {
       facets: query.groupBy.map(parseFacet),
       measure: query.measure ? parseFacet(query.measure) : null,
       groups: new Map(),
+      notifyBy: notifyKeys(query.groupBy, m.options.notify_by),
       dirty: new Set(),
     };
-    const delayMs = (m.options.evaluation_delay ?? 0) * 1000;
     for (const [key, state] of states ?? []) {
       const s = state as GroupState & { by?: Record<string, string> };
-      c.groups.set(key, {
-        key,
-        by: s.by ?? {},
-        window: new SlidingWindow(query.windowMs, query.rollup, delayMs),
-        state: s,
-      });
+      c.groups.set(key, { key, by: s.by ?? {}, window: newWindow(c), state: s });
     }
-    if (query.groupBy.length === 0 && !c.groups.has(UNGROUPED))
-      c.groups.set(UNGROUPED, {
-        key: UNGROUPED,
-        by: {},
-        window: new SlidingWindow(query.windowMs, query.rollup, delayMs),
-      });
+    // A simple alert (no group-by, or notify_by ["*"]) has its one group before any log.
+    if ((query.groupBy.length === 0 || c.notifyBy?.length === 0) && !c.groups.has(UNGROUPED))
+      c.groups.set(UNGROUPED, { key: UNGROUPED, by: {}, window: newWindow(c) });
     this.monitors.set(m.id, c);
     await this.rebuild(c);
   }
@@ -292,34 +297,46 @@ export class MonitorEvaluator {
         cursor,
         filter: c.query.filter,
       });
-      for (const e of page.logs) {
-        for (const g of this.groupsOf(c, e, now)) {
-          const values = c.measure ? facetValues(e, c.measure, undefined) : [];
-          if (g.window.add(e.timestamp, now, values)) g.sample = e;
-        }
-      }
+      for (const e of page.logs) this.addLog(c, e, now);
       cursor = page.cursor;
     } while (cursor);
   }
 
-  /** The groups a log belongs to (created on first sight); none when it lacks a group-by facet. */
-  private groupsOf(c: Compiled, e: LogEvent, _now: number): Group[] {
-    if (c.facets.length === 0) return [c.groups.get(UNGROUPED) as Group];
+  /** Adds a matching log to the windows of its groups; returns the groups whose window took it. */
+  private addLog(c: Compiled, e: LogEvent, now: number): Group[] {
+    const took: Group[] = [];
+    for (const { g, member } of this.groupsOf(c, e, now)) {
+      const values = c.measure ? facetValues(e, c.measure, undefined) : [];
+      if (g.window.add(e.timestamp, now, values, member)) {
+        g.sample = e;
+        took.push(g);
+      }
+    }
+    return took;
+  }
+
+  /**
+   * The groups a log belongs to (created on first sight), each with the query group (`member`) whose window
+   * takes the log when notify_by aggregates; none when the log lacks a group-by facet.
+   */
+  private groupsOf(c: Compiled, e: LogEvent, _now: number): { g: Group; member: string }[] {
+    if (c.facets.length === 0) return [{ g: c.groups.get(UNGROUPED) as Group, member: UNGROUPED }];
     let combos: Record<string, string>[] = [{}];
     for (const f of c.facets) {
       const values = facetValues(e, f, undefined);
       if (values.length === 0) return [];
       combos = combos.flatMap((by) => values.map((v) => ({ ...by, [f.name]: String(v) })));
     }
-    const delayMs = (c.monitor.options.evaluation_delay ?? 0) * 1000;
-    return combos.map((by) => {
-      const key = groupKey(by);
+    return combos.map((full) => {
+      const member = groupKey(full);
+      const by = c.notifyBy ? Object.fromEntries(c.notifyBy.map((k) => [k, full[k] as string])) : full;
+      const key = c.notifyBy ? groupKey(by) || UNGROUPED : member;
       let g = c.groups.get(key);
       if (!g) {
-        g = { key, by, window: new SlidingWindow(c.query.windowMs, c.query.rollup, delayMs) };
+        g = { key, by, window: newWindow(c) };
         c.groups.set(key, g);
       }
-      return g;
+      return { g, member };
     });
   }
 
@@ -413,6 +430,14 @@ export class MonitorEvaluator {
       monitor: { id: e.monitor.id, name: e.monitor.name, priority: e.monitor.priority },
     };
   }
+}
+
+/** A group's window: one sliding window, or one per query group when notify_by aggregates them. */
+function newWindow(c: Pick<Compiled, 'query' | 'monitor' | 'notifyBy' | 'opts'>): GroupWindow {
+  const delayMs = (c.monitor.options.evaluation_delay ?? 0) * 1000;
+  const make = () => new SlidingWindow(c.query.windowMs, c.query.rollup, delayMs);
+  if (c.notifyBy === null) return make();
+  return new NotifyGroupWindow(make, (values) => worstValue(values, c.opts));
 }
 
 /** A group's key: `@flow_name:Sync Users,env:prod` (facets in .by() order), as Datadog names groups. */

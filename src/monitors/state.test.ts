@@ -10,6 +10,7 @@ import {
   parseDuration,
   statusFor,
   type Transition,
+  worstValue,
 } from './state.ts';
 
 const S = 1000;
@@ -986,5 +987,101 @@ describe('parseDuration', () => {
   });
   it.each(['', '1w', '1.5h', 'h', '60', '1H', '-1h', '1h30m'])('%j is not a duration', (s) => {
     expect(() => parseDuration(s)).toThrow(/expected a whole number of minutes, hours or days/);
+  });
+});
+
+describe('worstValue (notify_by: the value of a notification group)', () => {
+  const rows: [string, Partial<EvalOptions>, (number | null)[], number | null][] = [
+    ['> takes the largest', { comparator: '>' }, [3, 12, 7], 12],
+    ['>= takes the largest', { comparator: '>=' }, [-1, -5], -1],
+    ['< takes the smallest', { comparator: '<', thresholds: { critical: 1 } }, [4, 0, 2], 0],
+    ['<= takes the smallest', { comparator: '<=', thresholds: { critical: 1 } }, [4, 2], 2],
+    ['members without data are left out', { comparator: '<', thresholds: { critical: 1 } }, [null, 3], 3],
+    ['no member with data: null', { comparator: '>' }, [null, null], null],
+    ['no member at all: null', { comparator: '>' }, [], null],
+    ['== takes a member breaching critical', { comparator: '==', thresholds: { critical: 5 } }, [1, 5, 9], 5],
+    [
+      '== else one breaching warning',
+      { comparator: '==', thresholds: { critical: 5, warning: 3 } },
+      [1, 3, 9],
+      3,
+    ],
+    ['== else the first', { comparator: '==', thresholds: { critical: 5 } }, [null, 1, 9], 1],
+    ['!= takes a member breaching critical', { comparator: '!=', thresholds: { critical: 0 } }, [0, 0, 2], 2],
+  ];
+  it.each(rows)('%s', (_name, o, values, want) => {
+    expect(worstValue(values, { ...BASE, ...o })).toBe(want);
+  });
+});
+
+/**
+ * notify_by aggregation over time: each step gives the values of the query groups sharing one notification
+ * group; the notification group runs the state machine on their worst value. Datadog: one notification per
+ * notification group, alerting while any member alerts, recovering once every member recovered.
+ */
+describe('a notification group over several query groups', () => {
+  type AggStep = [t: number, members: (number | null)[], status: MonitorStatus | null, transitions: string[]];
+  const cases: { name: string; opts?: Partial<EvalOptions>; steps: AggStep[] }[] = [
+    {
+      name: 'one member alerting alerts the group once; a second member alerting adds no notification',
+      steps: [
+        [0, [0, 0], 'OK', []],
+        [10, [11, 0], 'Alert', ['OK→Alert Triggered']],
+        [20, [11, 15], 'Alert', []],
+        [30, [0, 15], 'Alert', []],
+        [40, [0, 0], 'OK', ['Alert→OK Recovered']],
+      ],
+    },
+    {
+      name: 'recovery thresholds hold the group until every member recovers',
+      opts: { thresholds: { critical: 10, critical_recovery: 5 } },
+      steps: [
+        [0, [11, 2], 'Alert', ['OK→Alert Triggered']],
+        [10, [9, 2], 'Alert', []],
+        [20, [5, 7], 'Alert', []],
+        [30, [5, 4], 'OK', ['Alert→OK Recovered']],
+      ],
+    },
+    {
+      name: 'warn while a member warns and none alerts; alert wins over warn',
+      opts: { thresholds: { critical: 10, warning: 5 } },
+      steps: [
+        [0, [6, 1], 'Warn', ['OK→Warn Warn']],
+        [10, [6, 12], 'Alert', ['Warn→Alert Triggered']],
+        [20, [6, 1], 'Warn', ['Alert→Warn Warn']],
+        [30, [1, 1], 'OK', ['Warn→OK Recovered']],
+      ],
+    },
+    {
+      name: 'below threshold: alerts when any member with data is below; members without data do not count',
+      opts: { comparator: '<', thresholds: { critical: 1 } },
+      steps: [
+        [0, [3, null], 'OK', []],
+        [10, [0, 2], 'Alert', ['OK→Alert Triggered']],
+        [20, [null, 2], 'OK', ['Alert→OK Recovered']],
+      ],
+    },
+    {
+      name: 'no member with data is missing data for the group (show_and_notify_no_data)',
+      opts: { onMissingData: 'show_and_notify_no_data' },
+      steps: [
+        [0, [11, 0], 'Alert', ['OK→Alert Triggered']],
+        [10, [null, null], 'No Data', ['Alert→No Data No Data']],
+        [20, [0, 1], 'OK', ['No Data→OK Recovered']],
+      ],
+    },
+  ];
+  it.each(cases)('$name', ({ opts, steps }) => {
+    const o = { ...BASE, ...opts, thresholds: { ...BASE.thresholds, ...opts?.thresholds } };
+    let state: GroupState | undefined;
+    for (const [t, members, status, want] of steps) {
+      const r = evaluateGroup(state, worstValue(members, o), T0 + t * S, o);
+      expect(r.state?.status ?? null, `status at ${t}s`).toBe(status);
+      expect(
+        r.transitions.map((x) => `${x.from}→${x.to} ${x.name}`),
+        `transitions at ${t}s`,
+      ).toEqual(want);
+      state = r.state ?? undefined;
+    }
   });
 });

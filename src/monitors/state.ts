@@ -242,6 +242,29 @@ export function statusFor(prev: MonitorStatus, value: number, opts: EvalOptions)
   return 'OK';
 }
 
+/**
+ * notify_by (Datadog "notification grouping"): the value that stands for several query groups sharing one
+ * notification group, i.e. the value of the most breaching member. The aggregate alerts when any member
+ * alerts, warns when any warns and none alerts, and (with recovery thresholds) recovers only once every
+ * member recovers. For ordered comparators that is the extreme in the comparator's direction (max for `>`
+ * and `>=`, min for `<` and `<=`); for `==`/`!=`, the first member breaching critical, else the first
+ * breaching warning, else the first. Members without data (null) are left out, like a group without logs in
+ * a grouped monitor; null when no member has data.
+ */
+export function worstValue(values: readonly (number | null)[], opts: EvalOptions): number | null {
+  const present = values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+  if (present.length === 0) return null;
+  const c = opts.comparator;
+  if (c === '>' || c === '>=') return Math.max(...present);
+  if (c === '<' || c === '<=') return Math.min(...present);
+  const warning = num(opts.thresholds.warning);
+  return (
+    present.find((v) => breaches(v, c, opts.thresholds.critical)) ??
+    (warning === null ? undefined : present.find((v) => breaches(v, c, warning))) ??
+    (present[0] as number)
+  );
+}
+
 /** Datadog renders thresholds as floats ("50.0") in its validation errors. */
 function fmt(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);

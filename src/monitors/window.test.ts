@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketWidth, SlidingWindow } from './window.ts';
+import { bucketWidth, NotifyGroupWindow, SlidingWindow } from './window.ts';
 
 const T = 1_800_000_000_000;
 
@@ -47,5 +47,21 @@ describe('sliding window', () => {
     w.add(T - 10_000, T);
     expect(w.value(T)).toBeNull();
     expect(w.value(T + 25_000)).toBe(1);
+  });
+  it('a notification group keeps one window per query group and reports the worst', () => {
+    const w = new NotifyGroupWindow(
+      () => new SlidingWindow(60_000, 'count'),
+      (vs) => Math.max(...vs.map((v) => v ?? Number.NEGATIVE_INFINITY)),
+    );
+    expect(w.hasData(T)).toBe(false);
+    w.add(T - 1000, T, [], 'env:prod');
+    w.add(T - 2000, T, [], 'env:prod');
+    w.add(T - 50_000, T, [], 'env:dev');
+    expect(w.value(T)).toBe(2);
+    expect(w.hasData(T)).toBe(true);
+    expect(w.prune(T + 12_000)).toBe(false);
+    expect(w.value(T + 12_000)).toBe(2);
+    expect(w.prune(T + 62_000)).toBe(true);
+    expect(w.hasData(T + 62_000)).toBe(false);
   });
 });

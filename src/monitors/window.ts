@@ -126,3 +126,50 @@ export class SlidingWindow {
     }
   }
 }
+
+/** What the evaluator asks of a group's window (a query group's, or a notification group's). */
+export interface GroupWindow {
+  /** `member`: the query group of the log (notify_by); a plain window ignores it */
+  add(ts: number, now: number, values?: (string | number)[], member?: string): boolean;
+  prune(now: number): boolean;
+  hasData(now: number): boolean;
+  value(now: number): number | null;
+}
+
+/**
+ * The windows of the query groups that share one notification group (`notify_by`): one sliding window per
+ * query group, and the value of the most breaching one (`pick`, state.ts `worstValue`), never a rollup of
+ * their logs taken together (two hosts with 3 errors each do not make one group with 6).
+ */
+export class NotifyGroupWindow implements GroupWindow {
+  private readonly members = new Map<string, SlidingWindow>();
+
+  constructor(
+    private readonly make: () => SlidingWindow,
+    private readonly pick: (values: (number | null)[]) => number | null,
+  ) {}
+
+  add(ts: number, now: number, values: (string | number)[] = [], member = ''): boolean {
+    let w = this.members.get(member);
+    if (!w) {
+      w = this.make();
+      this.members.set(member, w);
+    }
+    return w.add(ts, now, values);
+  }
+
+  /** Prunes every member and forgets the empty ones; true when none is left. */
+  prune(now: number): boolean {
+    for (const [key, w] of this.members) if (w.prune(now)) this.members.delete(key);
+    return this.members.size === 0;
+  }
+
+  hasData(now: number): boolean {
+    for (const w of this.members.values()) if (w.hasData(now)) return true;
+    return false;
+  }
+
+  value(now: number): number | null {
+    return this.pick([...this.members.values()].map((w) => w.value(now)));
+  }
+}
