@@ -141,6 +141,28 @@ describe('downtimes', () => {
     });
     expect(updated.data?.attributes?.message).toBe('staging freeze');
     expect(updated.data?.attributes?.scope).toBe('env:staging');
+
+    // The monitor lists both as matching_downtimes (v1 MatchingDowntime: int64 id, POSIX seconds), the
+    // official client deserializing them; the v2 id and the status travel as additional properties.
+    const mon = await monitors.getMonitor({ monitorId });
+    expect(mon._unparsed).toBeFalsy();
+    const matching = mon.matchingDowntimes ?? [];
+    expect(matching).toHaveLength(2);
+    const [active, scheduled] = matching;
+    expect(Number.isSafeInteger(active!.id)).toBe(true);
+    expect(active!.scope).toEqual(['@flow_name:"Sync Users"']);
+    expect(active!.end ?? null).toBeNull();
+    expect(Math.abs(active!.start! * 1000 - Date.now())).toBeLessThan(10_000);
+    expect(active!.additionalProperties).toMatchObject({ downtime_id: downtimeId, status: 'active' });
+    expect(scheduled!.additionalProperties).toMatchObject({
+      downtime_id: recurring.data!.id,
+      status: 'scheduled',
+    });
+    expect(scheduled!.start).toBe(rs.currentDowntime!.start!.getTime() / 1000);
+    expect(scheduled!.end! - scheduled!.start!).toBe(7200);
+    expect(scheduled!.id).not.toBe(active!.id);
+    const listed = await monitors.listMonitors({ name: 'Okta flow failures' });
+    expect(listed.find((x) => x.id === monitorId)?.matchingDowntimes).toHaveLength(2);
   });
 
   it('a muted group records its transition with muted: true; another group notifies', async () => {

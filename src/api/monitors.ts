@@ -1,6 +1,7 @@
 // Datadog's monitor API for log alerts: /api/v1/monitor (create, list with filters, get, update, delete),
 // /api/v1/monitor/validate, /api/v1/monitor/search; and Flowwatch's history of a monitor's events.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type Downtime, matchingDowntimes } from '../monitors/downtime.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import { type Monitor, MonitorValidationError, parseMonitorInput } from '../monitors/model.ts';
 import { checkThresholds } from '../monitors/state.ts';
@@ -11,8 +12,13 @@ import type { ServerDeps } from './server.ts';
 
 const seconds = (ms: number | null | undefined) => (ms ? Math.floor(ms / 1000) : null);
 
-/** A monitor in Datadog's response shape, with its live state. */
-export function monitorJson(m: Monitor, ev: MonitorEvaluator, groupStates?: string) {
+/** A monitor in Datadog's response shape, with its live state and the downtimes that match it. */
+export function monitorJson(
+  m: Monitor,
+  ev: MonitorEvaluator,
+  downtimes: readonly Downtime[],
+  groupStates?: string,
+) {
   const groups = ev.groups(m.id);
   const wanted = groupStates ? new Set(groupStates.split(',').map((s) => s.trim().toLowerCase())) : undefined;
   const stateGroups: Record<string, unknown> = {};
@@ -50,7 +56,7 @@ export function monitorJson(m: Monitor, ev: MonitorEvaluator, groupStates?: stri
     overall_state_modified: null,
     draft_status: 'published',
     creator: { email: 'flowwatch@localhost', handle: 'flowwatch', name: 'Flowwatch' },
-    matching_downtimes: [],
+    matching_downtimes: matchingDowntimes(downtimes, m, Date.now()),
     ...(groupStates !== undefined ? { state: { groups: stateGroups } } : {}),
   };
 }
@@ -100,7 +106,7 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
     const input = validate(req.body);
     const m = await store.insertMonitor(input, Date.now());
     await ev.upsert(m);
-    return monitorJson(m, ev, undefined);
+    return monitorJson(m, ev, deps.downtimes.all());
   });
 
   app.post('/api/v1/monitor/validate', { onRequest }, async (req) => {
@@ -111,6 +117,7 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
   app.get('/api/v1/monitor', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     let list = await store.listMonitors();
+    const dts = deps.downtimes.all();
     if (q.name) list = list.filter((m) => m.name.toLowerCase().includes(q.name!.toLowerCase()));
     for (const [param, pick] of [
       ['tags', (m: Monitor) => m.tags],
@@ -131,7 +138,7 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
       const page = Number(q.page ?? 0);
       list = list.slice(page * pageSize, (page + 1) * pageSize);
     }
-    return list.map((m) => monitorJson(m, ev, q.group_states));
+    return list.map((m) => monitorJson(m, ev, dts, q.group_states));
   });
 
   app.get('/api/v1/monitor/search', { onRequest }, async (req) => {
@@ -187,7 +194,7 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
 
   app.get('/api/v1/monitor/:id', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
-    return monitorJson(await find(idOf(req)), ev, q.group_states ?? 'all');
+    return monitorJson(await find(idOf(req)), ev, deps.downtimes.all(), q.group_states ?? 'all');
   });
 
   app.put('/api/v1/monitor/:id', { onRequest }, async (req) => {
@@ -205,7 +212,7 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
     const m = await store.updateMonitor(id, input, Date.now());
     if (!m) throw new HttpError(404, `Monitor not found: no monitor with id ${id}`);
     await ev.upsert(m);
-    return monitorJson(m, ev, undefined);
+    return monitorJson(m, ev, deps.downtimes.all());
   });
 
   app.delete('/api/v1/monitor/:id', { onRequest }, async (req) => {

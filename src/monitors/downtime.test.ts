@@ -3,6 +3,8 @@ import {
   type Downtime,
   downtimeStatus,
   isMuted,
+  legacyDowntimeId,
+  matchingDowntimes,
   nextWindow,
   parseDowntimeCreate,
   parseDowntimeUpdate,
@@ -277,5 +279,61 @@ describe('isMuted', () => {
     expect(isMuted([weekly], monitor, {}, T('2026-03-07T22:00:00Z')).muted).toBe(true);
     expect(isMuted([weekly], monitor, {}, T('2026-03-08T01:59:59Z')).muted).toBe(true);
     expect(isMuted([weekly], monitor, {}, T('2026-03-08T02:00:00Z')).muted).toBe(false);
+  });
+});
+
+describe('matching_downtimes of a monitor', () => {
+  it('lists the active and scheduled downtimes covering the monitor, active first, in seconds', () => {
+    const later = downtime({
+      scope: 'env:prod',
+      monitor_identifier: { monitor_tags: ['team:iam'] },
+      schedule: { start: '2026-03-02T00:00:00Z', end: '2026-03-02T02:00:00Z' },
+    });
+    const now = downtime({ monitor_identifier: { monitor_id: 1 } });
+    const weekly = downtime({
+      monitor_identifier: { monitor_tags: ['*'] },
+      schedule: { recurrences: [{ rrule: 'FREQ=DAILY', duration: '1h', start: '2026-03-01T18:00:00' }] },
+    });
+    const ended = downtime({ schedule: { start: '2026-02-01T00:00:00Z', end: '2026-02-02T00:00:00Z' } });
+    const canceled = { ...downtime({}), canceled_at: NOW };
+    const otherMonitor = downtime({ monitor_identifier: { monitor_id: 2 } });
+    const otherTags = downtime({ monitor_identifier: { monitor_tags: ['team:payroll'] } });
+    const got = matchingDowntimes(
+      [later, ended, weekly, canceled, otherMonitor, otherTags, now],
+      monitor,
+      NOW,
+    );
+    const s = (iso: string) => T(iso) / 1000;
+    expect(got).toEqual([
+      {
+        id: legacyDowntimeId(now.id),
+        downtime_id: now.id,
+        start: NOW / 1000,
+        end: null,
+        scope: ['*'],
+        status: 'active',
+        monitor_id: 1,
+      },
+      expect.objectContaining({
+        downtime_id: weekly.id,
+        start: s('2026-03-01T18:00:00Z'),
+        end: s('2026-03-01T19:00:00Z'),
+        status: 'scheduled',
+        monitor_id: null,
+      }),
+      expect.objectContaining({
+        downtime_id: later.id,
+        start: s('2026-03-02T00:00:00Z'),
+        end: s('2026-03-02T02:00:00Z'),
+        scope: ['env:prod'],
+        status: 'scheduled',
+      }),
+    ]);
+  });
+
+  it('gives every v2 id a stable int64 id', () => {
+    expect(legacyDowntimeId('a1b2c3d4-e5f6-4711-8899-aabbccddeeff')).toBe(0xa1b2c3d4e5f64);
+    expect(Number.isSafeInteger(legacyDowntimeId('not-a-uuid'))).toBe(true);
+    expect(legacyDowntimeId('not-a-uuid')).toBe(legacyDowntimeId('not-a-uuid'));
   });
 });

@@ -365,3 +365,55 @@ export function isMuted(
     return { muted: false, downtime_id: first };
   return { muted: true, downtime_id: first };
 }
+
+/** One entry of a monitor's `matching_downtimes` (Datadog's `MatchingDowntime`, times in POSIX seconds). */
+export interface MatchingDowntime {
+  /** int64 as the v1 shape requires: the first 52 bits of the v2 id (`legacyDowntimeId`) */
+  id: number;
+  /** the v2 id of /api/v2/downtime */
+  downtime_id: string;
+  start: number;
+  /** null: until canceled */
+  end: number | null;
+  scope: string[];
+  status: 'active' | 'scheduled';
+  monitor_id: number | null;
+}
+
+/**
+ * The int64 id the v1 shapes need for a v2 downtime (a UUID): its first 13 hex digits, a stable safe
+ * integer. Not a UUID: a hash of the id, equally stable.
+ */
+export function legacyDowntimeId(id: string): number {
+  const hex = id.replace(/-/g, '');
+  if (/^[0-9a-f]{13}/i.test(hex)) return Number.parseInt(hex.slice(0, 13), 16);
+  let h = 0;
+  for (const ch of id) h = (h * 31 + (ch.codePointAt(0) as number)) % 2 ** 52;
+  return h;
+}
+
+/**
+ * The downtimes a monitor's `matching_downtimes` lists: active and scheduled (not ended, not canceled) ones
+ * whose `monitor_identifier` covers the monitor, whatever their scope (a scope may match groups that appear
+ * later), active first, then by start. `start`/`end` are the current or next window's.
+ */
+export function matchingDowntimes(list: readonly Downtime[], m: MonitorRef, now: number): MatchingDowntime[] {
+  const out: MatchingDowntime[] = [];
+  for (const d of list) {
+    if (d.canceled_at !== null || !coversMonitor(d, m)) continue;
+    const w = nextWindow(d.schedule, now);
+    if (!w) continue;
+    const id = d.monitor_identifier;
+    out.push({
+      id: legacyDowntimeId(d.id),
+      downtime_id: d.id,
+      start: Math.floor(w.start / 1000),
+      end: Number.isFinite(w.end) ? Math.floor(w.end / 1000) : null,
+      scope: [d.scope],
+      status: w.start <= now ? 'active' : 'scheduled',
+      monitor_id: 'monitor_id' in id ? id.monitor_id : null,
+    });
+  }
+  const rank = (x: MatchingDowntime) => (x.status === 'active' ? 0 : 1);
+  return out.sort((a, b) => rank(a) - rank(b) || a.start - b.start);
+}
