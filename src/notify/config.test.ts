@@ -97,6 +97,8 @@ describe('notifications configuration', () => {
       slack_channels: ['okta-alerts', 'Ops'],
       pagerduty_services: ['okta'],
       pagerduty_url: PAGERDUTY_EVENTS_URL,
+      teams_webhooks: [],
+      opsgenie_services: [],
     });
     expect(JSON.stringify(d)).not.toMatch(/secret|plain/);
   });

@@ -1,7 +1,8 @@
 // Channel definitions from the configuration file's `notifications:` section (Slack channels, PagerDuty
-// services). Secrets are written as `${env:NAME}` and resolved from the environment when the file is read;
-// every error names the file, line and column. `NotificationsConfigSource` holds the current definitions and
-// re-reads the file on SIGHUP: a bad file keeps the old definitions. Channels read `current()` at each send,
+// services, Teams webhooks, Opsgenie services). Secrets are written as `${env:NAME}` and resolved from the
+// environment when the file is read; every error names the file, line and column.
+// `NotificationsConfigSource` holds the current definitions and re-reads the file on SIGHUP: a bad file keeps
+// the old definitions. Channels read `current()` at each send,
 // so a reload applies at once. Nothing here ever logs or returns a secret: see `describeNotifications`.
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -24,15 +25,42 @@ export interface PagerDutyServiceConfig {
   routingKey: string;
 }
 
+/** One Microsoft Teams Workflows webhook: `@teams-NAME` posts an adaptive card to its URL. */
+export interface TeamsWebhookConfig {
+  name: string;
+  /** secret: the URL's query (`sig=…`) is the credential */
+  url: string;
+}
+
+/** Opsgenie's Alert API base URL per region (`custom` takes `custom_url`). */
+export const OPSGENIE_URLS = { us: 'https://api.opsgenie.com', eu: 'https://api.eu.opsgenie.com' } as const;
+
+/** One Opsgenie service: `@opsgenie-NAME` creates and closes alerts with its API integration key. */
+export interface OpsgenieServiceConfig {
+  name: string;
+  /** secret */
+  apiKey: string;
+  region: 'us' | 'eu' | 'custom';
+  /** the Alert API base URL the region gives (or `custom_url`) */
+  url: string;
+}
+
 /** The resolved `notifications:` section; maps are keyed by lower-case name (handles ignore case). */
 export interface NotificationsConfig {
   slack: Map<string, SlackChannelConfig>;
   pagerduty: { url: string; services: Map<string, PagerDutyServiceConfig> };
+  teams: Map<string, TeamsWebhookConfig>;
+  opsgenie: Map<string, OpsgenieServiceConfig>;
 }
 
 /** No channels configured. */
 export function emptyNotificationsConfig(): NotificationsConfig {
-  return { slack: new Map(), pagerduty: { url: PAGERDUTY_EVENTS_URL, services: new Map() } };
+  return {
+    slack: new Map(),
+    pagerduty: { url: PAGERDUTY_EVENTS_URL, services: new Map() },
+    teams: new Map(),
+    opsgenie: new Map(),
+  };
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -45,6 +73,23 @@ const httpUrl = (what: string) =>
       return false;
     }
   }, `${what} must be an http or https URL`);
+
+const opsgenieService = z
+  .object({
+    api_key: z
+      .string({ error: 'an API key (api_key) is required' })
+      .trim()
+      .min(1, 'an API key is required')
+      .max(255)
+      .regex(/^[!-~]+$/, 'an API key holds printable characters without spaces'),
+    region: z.enum(['us', 'eu', 'custom']).default('us'),
+    custom_url: httpUrl('custom_url').optional(),
+  })
+  .strict()
+  .refine((s) => (s.region === 'custom') === (s.custom_url !== undefined), {
+    message: 'custom_url is required with region: custom, and only then',
+    path: ['custom_url'],
+  });
 
 /** The section's schema (after `${env:…}` references are resolved). */
 export const notificationsSchema = z
@@ -61,6 +106,14 @@ export const notificationsSchema = z
           .record(nameKey, z.string().trim().min(1, 'a routing key is required').max(255).optional())
           .default({}),
       })
+      .strict()
+      .optional(),
+    teams: z
+      .object({ webhooks: z.record(nameKey, httpUrl('a Teams Workflows webhook').optional()).default({}) })
+      .strict()
+      .optional(),
+    opsgenie: z
+      .object({ services: z.record(nameKey, opsgenieService.optional()).default({}) })
       .strict()
       .optional(),
   })
@@ -170,7 +223,31 @@ export function loadNotificationsConfig(
     seen(out.pagerduty.services, ['pagerduty', 'services', name], name);
     out.pagerduty.services.set(name.toLowerCase(), { name, routingKey });
   }
+  const fill = named(seen);
+  fill(out.teams, ['teams', 'webhooks'], parsed.data.teams?.webhooks, (name, url) => ({ name, url }));
+  fill(out.opsgenie, ['opsgenie', 'services'], parsed.data.opsgenie?.services, (name, s) => ({
+    name,
+    apiKey: s.api_key,
+    region: s.region,
+    url: s.region === 'custom' ? s.custom_url! : OPSGENIE_URLS[s.region],
+  }));
   return out;
+}
+
+/** Adds a section's defined entries to a map by lower-case name; `seen` refuses names differing by case. */
+function named(seen: (map: Map<string, unknown>, path: string[], name: string) => void) {
+  return <V, T>(
+    map: Map<string, T>,
+    path: string[],
+    entries: Record<string, V | undefined> | undefined,
+    make: (name: string, v: V) => T,
+  ) => {
+    for (const [name, v] of Object.entries(entries ?? {})) {
+      if (v === undefined) continue;
+      seen(map, [...path, name], name);
+      map.set(name.toLowerCase(), make(name, v));
+    }
+  };
 }
 
 /** What may be logged or shown: names and the PagerDuty endpoint, never a URL of Slack or a key. */
@@ -178,12 +255,16 @@ export function describeNotifications(c: NotificationsConfig): {
   slack_channels: string[];
   pagerduty_services: string[];
   pagerduty_url: string;
+  teams_webhooks: string[];
+  opsgenie_services: string[];
 } {
   const pd = new URL(c.pagerduty.url);
   return {
     slack_channels: [...c.slack.values()].map((s) => s.name),
     pagerduty_services: [...c.pagerduty.services.values()].map((s) => s.name),
     pagerduty_url: `${pd.origin}${pd.pathname}`,
+    teams_webhooks: [...c.teams.values()].map((t) => t.name),
+    opsgenie_services: [...c.opsgenie.values()].map((s) => `${s.name} (${new URL(s.url).origin})`),
   };
 }
 

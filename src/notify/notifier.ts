@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NotificationJob, NotificationStore } from '../store/notifications.ts';
 import { ChannelRegistry } from './channel.ts';
+import { createOpsgenieChannel } from './channels/opsgenie.ts';
 import { createPagerDutyChannel } from './channels/pagerduty.ts';
 import { createSlackChannel } from './channels/slack.ts';
+import { createTeamsChannel } from './channels/teams.ts';
 import { createWebhookChannel } from './channels/webhook.ts';
 import { emptyNotificationsConfig, type NotificationsConfig } from './config.ts';
 import { DeliveryWorker, type RetryPolicy } from './deliver.ts';
@@ -21,7 +23,7 @@ export interface NotifierOptions {
   retry: RetryPolicy;
   deadLetterAfterMs: number;
   webhookTimeoutMs?: number;
-  /** Slack channels and PagerDuty services (the configuration file), read at each send */
+  /** channel definitions of the configuration file (Slack, PagerDuty, Teams, Opsgenie…), read at each send */
   channelConfig?: () => NotificationsConfig;
   concurrency?: number;
   /** recipients beyond the message's handles (notification rules), loaded once per dispatch pass */
@@ -46,7 +48,9 @@ export class Notifier {
     this.channels = new ChannelRegistry()
       .add(createWebhookChannel({ store: o.store, timeoutMs, now: this.now }))
       .add(createSlackChannel({ config, timeoutMs, now: this.now }))
-      .add(createPagerDutyChannel({ config, timeoutMs, now: this.now }));
+      .add(createPagerDutyChannel({ config, timeoutMs, now: this.now }))
+      .add(createTeamsChannel({ config, timeoutMs, now: this.now }))
+      .add(createOpsgenieChannel({ config, timeoutMs, now: this.now }));
     const metrics = o.registry ? createNotifyMetrics(o.registry, o.store) : undefined;
     this.dispatcher = new Dispatcher({
       store: o.store,

@@ -111,15 +111,25 @@ export interface Fake<T = any> {
   received: { path: string; body: T; headers: Record<string, unknown> }[];
   /** rejected requests and why */
   rejected: { path: string; problems: string[] }[];
-  /** statuses to answer the next accepted requests with, instead of success (e.g. 500, 429) */
-  failNext: number[];
+  /** statuses to answer the next accepted requests with, instead of success (e.g. 500, 429 with headers) */
+  failNext: (number | { status: number; headers: Record<string, string> })[];
   waitFor(n: number, ms?: number): Promise<void>;
   close(): Promise<void>;
 }
 
+/** What a check sees of a request besides its body. */
+interface RequestInfo {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A 429 without headers asked for says Retry-After: 0 (tests need not wait). */
+const retryAfterZero = (status: number): Record<string, string> =>
+  status === 429 ? { 'retry-after': '0' } : {};
+
 async function startFake(
-  check: (body: unknown) => string[],
-  ok: (body: any) => { status: number; type: string; text: string },
+  check: (body: unknown, req: RequestInfo) => string[],
+  ok: (body: any, req: RequestInfo) => { status: number; type: string; text: string },
   bad: (problems: string[]) => { status: number; type: string; text: string },
 ): Promise<Fake> {
   const f: Fake = {
@@ -153,13 +163,14 @@ async function startFake(
       else
         try {
           body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          problems = check(body);
+          problems = check(body, { path, headers: req.headers });
         } catch {
           problems = ['body is not JSON'];
         }
       const fail = problems.length === 0 ? f.failNext.shift() : undefined;
       if (fail !== undefined) {
-        res.writeHead(fail, fail === 429 ? { 'retry-after': '0' } : {}).end('');
+        const f = typeof fail === 'object' ? fail : { status: fail, headers: retryAfterZero(fail) };
+        res.writeHead(f.status, f.headers).end('');
         return;
       }
       let a: { status: number; type: string; text: string };
@@ -168,7 +179,7 @@ async function startFake(
         a = bad(problems);
       } else {
         f.received.push({ path, body, headers: req.headers });
-        a = ok(body);
+        a = ok(body, { path, headers: req.headers });
       }
       res.writeHead(a.status, { 'content-type': a.type }).end(a.text);
     });
@@ -202,5 +213,133 @@ export function startPagerDutyFake(): Promise<Fake> {
       type: 'application/json',
       text: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors }),
     }),
+  );
+}
+
+const ELEMENTS = new Set(['TextBlock', 'FactSet', 'Container', 'ColumnSet', 'Image', 'RichTextBlock']);
+const STYLES = ['default', 'emphasis', 'good', 'attention', 'warning', 'accent'];
+
+/** Problems of one adaptive card element (and of a container's items). */
+function elementProblems(el: Record<string, any>, at: string): string[] {
+  if (!ELEMENTS.has(el?.type)) return [`${at}: unknown element ${String(el?.type)}`];
+  if (el.type === 'TextBlock')
+    return typeof el.text === 'string' && el.text !== '' ? [] : [`${at}: TextBlock needs text`];
+  if (el.type === 'FactSet')
+    return (el.facts ?? []).some((f: any) => typeof f?.title !== 'string' || typeof f?.value !== 'string')
+      ? [`${at}: facts need string title and value`]
+      : [];
+  if (el.type !== 'Container') return [];
+  const p = el.style === undefined || STYLES.includes(el.style) ? [] : [`${at}: bad container style`];
+  return [...p, ...elementsProblems(el.items, `${at}.items`)];
+}
+
+function elementsProblems(els: unknown, at: string): string[] {
+  if (!Array.isArray(els)) return [`${at} must be an array`];
+  return els.flatMap((el, i) => elementProblems(el, `${at}[${i}]`));
+}
+
+/** Problems of a Teams Workflows webhook body; [] when it follows §7.4 (an adaptive card ≤ 1.4, ≤ 28 KB). */
+export function teamsProblems(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null) return ['body must be a JSON object'];
+  const b = body as Record<string, any>;
+  const p: string[] = b.type === 'message' ? [] : ['type must be "message"'];
+  if (!Array.isArray(b.attachments) || b.attachments.length !== 1) return [...p, 'one attachment expected'];
+  const a = b.attachments[0];
+  if (a.contentType !== 'application/vnd.microsoft.card.adaptive') p.push('attachments[0].contentType');
+  if (a.contentUrl !== null) p.push('attachments[0].contentUrl must be null');
+  const c = a.content;
+  if (typeof c !== 'object' || c === null) return [...p, 'attachments[0].content must be a card'];
+  if (c.type !== 'AdaptiveCard') p.push('content.type must be AdaptiveCard');
+  if (!/^1\.[0-4]$/.test(String(c.version))) p.push('content.version must be 1.0–1.4 (Teams)');
+  if (c.$schema !== 'http://adaptivecards.io/schemas/adaptive-card.json') p.push('content.$schema');
+  p.push(...elementsProblems(c.body, 'content.body'));
+  for (const act of c.actions ?? [])
+    if (act?.type !== 'Action.OpenUrl' || typeof act.title !== 'string' || !/^https?:\/\//.test(act.url))
+      p.push('actions must be Action.OpenUrl with a title and an http(s) url');
+  if (Buffer.byteLength(JSON.stringify(b)) > 28 * 1024) p.push('card larger than 28 KB');
+  return p;
+}
+
+/** A Teams Workflows webhook ("When a Teams webhook request is received"): 202 with an empty body. */
+export function startTeamsFake(): Promise<Fake> {
+  return startFake(
+    teamsProblems,
+    () => ({ status: 202, type: 'text/plain', text: '' }),
+    (errors) => ({
+      status: 400,
+      type: 'application/json',
+      text: JSON.stringify({ error: { code: 'InvalidRequestContent', message: errors.join('; ') } }),
+    }),
+  );
+}
+
+const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
+const CLOSE_PATH = /^\/v2\/alerts\/([^/?]+)\/close\?identifierType=alias$/;
+
+/** Problems of the string fields `limits` names (field → longest length). */
+function stringProblems(b: Record<string, any>, limits: Record<string, number>): string[] {
+  return Object.entries(limits)
+    .filter(([k, max]) => b[k] !== undefined && (typeof b[k] !== 'string' || b[k].length > max))
+    .map(([k, max]) => `${k} must be a string ≤ ${max}`);
+}
+
+function createProblems(b: Record<string, any>): string[] {
+  const p = stringProblems(b, {
+    message: 130,
+    alias: 512,
+    description: 15_000,
+    entity: 512,
+    source: 100,
+    user: 100,
+  });
+  if (typeof b.message !== 'string' || b.message === '') p.push('message is required and can not be empty');
+  if (b.priority !== undefined && !PRIORITIES.includes(b.priority)) p.push('priority must be P1..P5');
+  const tags: unknown = b.tags ?? [];
+  if (!Array.isArray(tags) || tags.length > 20) p.push('tags: an array of at most 20');
+  else if (tags.some((t) => typeof t !== 'string' || t.length > 50)) p.push('each tag must be a string ≤ 50');
+  const d: unknown = b.details ?? {};
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) p.push('details must be an object');
+  else if (Object.values(d).some((v) => typeof v !== 'string')) p.push('details values must be strings');
+  else if (JSON.stringify(d).length > 8000) p.push('details larger than 8000 characters');
+  return p;
+}
+
+/** Problems of an Opsgenie Alert API request (create or close by alias); [] when it follows §7.5. */
+export function opsgenieProblems(body: unknown, req: RequestInfo, apiKey: string): string[] {
+  const p: string[] = [];
+  if (req.headers.authorization !== `GenieKey ${apiKey}`) p.push('Authorization: GenieKey <key> is required');
+  if (typeof body !== 'object' || body === null) return [...p, 'body must be a JSON object'];
+  const b = body as Record<string, any>;
+  if (req.path === '/v2/alerts') return [...p, ...createProblems(b)];
+  if (CLOSE_PATH.test(req.path))
+    return [...p, ...stringProblems(b, { user: 100, source: 100, note: 25_000 })];
+  return [...p, `unknown path ${req.path}`];
+}
+
+/** Opsgenie's Alert API: create and close by alias, 202 `{"result":"Request will be processed",…}`. */
+export function startOpsgenieFake(apiKey: string): Promise<Fake> {
+  let n = 0;
+  return startFake(
+    (body, req) => opsgenieProblems(body, req, apiKey),
+    () => ({
+      status: 202,
+      type: 'application/json',
+      text: JSON.stringify({ result: 'Request will be processed', took: 0.1, requestId: `req-${++n}` }),
+    }),
+    (errors) =>
+      errors[0]?.startsWith('Authorization')
+        ? {
+            status: 401,
+            type: 'application/json',
+            text: JSON.stringify({ message: 'Could not authenticate' }),
+          }
+        : {
+            status: 422,
+            type: 'application/json',
+            text: JSON.stringify({
+              message: 'Request body is not processable. Please check the errors.',
+              errors,
+            }),
+          },
   );
 }

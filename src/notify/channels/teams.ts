@@ -1,0 +1,190 @@
+// The Microsoft Teams channel, Workflows webhooks (datadog-compat.md §7.4): `@teams-NAME` posts an adaptive
+// card (version 1.4) wrapped in a `message` to the URL the configuration file gives for NAME
+// (`notifications.teams.webhooks`). The card holds the title in a container styled by state, the rendered
+// message, a FactSet (value, threshold, group, state, priority), the sample log on alerts and Action.OpenUrl
+// buttons to the monitor and the matching logs. Teams refuses cards above about 28 KB: the message (then the
+// sample) is cut so the whole request stays under TEAMS_MAX_BYTES.
+import type { MonitorEventRecord } from '../../store/store.ts';
+import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
+import type { NotificationsConfig } from '../config.ts';
+import { eventVariables } from '../variables.ts';
+
+/** Per-request timeout (as webhooks). */
+export const TEAMS_TIMEOUT_MS = 15_000;
+
+/** The largest request body sent, in bytes: under Teams' ≈28 KB card limit with room for its envelope. */
+export const TEAMS_MAX_BYTES = 27_000;
+
+/** Container style by the state the event goes to (adaptive card styles: attention = red, good = green). */
+export const TEAMS_STYLES: Record<string, string> = {
+  Alert: 'attention',
+  Warn: 'warning',
+  'No Data': 'emphasis',
+  OK: 'good',
+};
+
+const EMOJI: Record<string, string> = { Alert: '🔴', Warn: '🟠', 'No Data': '⚪', OK: '🟢' };
+
+interface Body {
+  transition?: string;
+  to?: string;
+  value?: number | null;
+  title?: string;
+  message?: string;
+  comparator?: string;
+  thresholds?: { critical?: number | null; warning?: number | null };
+  group?: Record<string, string>;
+  log_link?: string;
+  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[] };
+  sample?: { attributes?: Record<string, unknown> } | null;
+}
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+/** The sample log as text: its message and its other attributes as JSON. */
+function sampleText(attrs: Record<string, unknown>): string {
+  const { message, ...rest } = attrs;
+  const head = typeof message === 'string' ? message : '';
+  return cut(`${head}\n${JSON.stringify(rest)}`.trim(), 2000);
+}
+
+function envelope(card: Record<string, unknown>): Record<string, unknown> {
+  return {
+    type: 'message',
+    attachments: [
+      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card },
+    ],
+  };
+}
+
+/** The JSON body posted to the Workflows webhook (pure); at most TEAMS_MAX_BYTES. */
+export function buildTeamsPayload(e: MonitorEventRecord): Record<string, unknown> {
+  const b = e.body as Body;
+  const vars = eventVariables(e);
+  const to = b.to ?? 'Alert';
+  const monitorLink = typeof vars.LINK === 'string' ? vars.LINK : '';
+  const title = cut(b.title || b.monitor?.name || 'Flowwatch monitor', 500);
+  const threshold = to === 'Warn' ? b.thresholds?.warning : b.thresholds?.critical;
+  const facts = [
+    { title: 'Value', value: b.value === null || b.value === undefined ? 'no data' : String(b.value) },
+    {
+      title: 'Threshold',
+      value: threshold === null || threshold === undefined ? '' : `${b.comparator ?? '>'} ${threshold}`,
+    },
+    { title: 'Group', value: typeof vars.ALERT_SCOPE === 'string' ? vars.ALERT_SCOPE : '' },
+    { title: 'Monitor state', value: `${to}${b.transition ? ` (${b.transition})` : ''}` },
+    { title: 'Priority', value: typeof vars.ALERT_PRIORITY === 'string' ? vars.ALERT_PRIORITY : '' },
+  ]
+    .filter((f) => f.value !== '')
+    .map((f) => ({ ...f, value: cut(f.value, 500) }));
+  const actions = [
+    monitorLink ? { type: 'Action.OpenUrl', title: 'Open monitor', url: monitorLink } : null,
+    b.log_link ? { type: 'Action.OpenUrl', title: 'View logs', url: b.log_link } : null,
+  ].filter((x) => x !== null);
+
+  const card = (message: string, sample: string) => {
+    const body: Record<string, unknown>[] = [
+      {
+        type: 'Container',
+        style: TEAMS_STYLES[to] ?? TEAMS_STYLES.Alert,
+        bleed: true,
+        items: [
+          {
+            type: 'TextBlock',
+            size: 'Large',
+            weight: 'Bolder',
+            text: `${EMOJI[to] ?? ''} ${title}`.trim(),
+            wrap: true,
+          },
+        ],
+      },
+    ];
+    if (message) body.push({ type: 'TextBlock', text: message, wrap: true });
+    body.push({ type: 'FactSet', facts });
+    if (sample)
+      body.push(
+        { type: 'TextBlock', text: 'Sample log', weight: 'Bolder', wrap: true, spacing: 'Medium' },
+        { type: 'TextBlock', text: sample, fontType: 'Monospace', size: 'Small', wrap: true },
+      );
+    const c: Record<string, unknown> = {
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+      type: 'AdaptiveCard',
+      version: '1.4',
+      body,
+      msteams: { width: 'Full' },
+    };
+    if (actions.length > 0) c.actions = actions;
+    return envelope(c);
+  };
+
+  let message = (b.message ?? '').trim();
+  // Samples are not shown on recoveries (as Datadog, log.md).
+  let sample = to !== 'OK' && b.sample?.attributes ? sampleText(b.sample.attributes) : '';
+  let out = card(message, sample);
+  if (bytes(out) <= TEAMS_MAX_BYTES) return out;
+  sample = '';
+  out = card(message, sample);
+  // Cut the message by what its JSON form costs, then trim further until the body fits.
+  const room = TEAMS_MAX_BYTES - bytes(card('', ''));
+  while (bytes(out) > TEAMS_MAX_BYTES && message.length > 0) {
+    const over = bytes(message) - room;
+    const keep = Math.max(0, Math.floor(message.length * Math.min(0.95, room / bytes(message))));
+    message = cut(message, over > 0 ? keep : message.length - 16);
+    out = card(`${message}\n\n*(message cut: longer than Teams accepts)*`, sample);
+  }
+  return out;
+}
+
+/** The Teams channel; webhooks are read from the configuration at each send (a reload applies at once). */
+export function createTeamsChannel(o: {
+  config: () => NotificationsConfig;
+  timeoutMs?: number;
+  now?: () => number;
+}): Channel {
+  const now = o.now ?? Date.now;
+  return {
+    name: 'teams',
+    async send(d: Delivery): Promise<SendResult> {
+      const name = d.handle.slice('teams-'.length);
+      const wh = o.config().teams.get(name.toLowerCase());
+      if (!wh)
+        return {
+          ok: false,
+          retryable: false,
+          reason: 'unknown_handle',
+          detail: `no Teams webhook named "${name}" (add it under notifications.teams.webhooks in the configuration file)`,
+        };
+      // Named by origin only: the URL's query (sig=…) is its secret.
+      let what: string;
+      try {
+        what = `Teams webhook "${wh.name}" (POST ${new URL(wh.url).origin})`;
+      } catch {
+        return {
+          ok: false,
+          retryable: false,
+          reason: 'bad_config',
+          detail: `Teams webhook "${wh.name}": invalid URL`,
+        };
+      }
+      try {
+        const res = await fetch(wh.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Flowwatch-Teams/1.0 (Datadog-compatible)',
+          },
+          body: JSON.stringify(buildTeamsPayload(d.event)),
+          signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? TEAMS_TIMEOUT_MS)]),
+        });
+        await res.body?.cancel().catch(() => undefined);
+        return resultOfStatus(res.status, what, res.headers.get('retry-after'), now());
+      } catch (err) {
+        return resultOfError(err, what);
+      }
+    },
+  };
+}
