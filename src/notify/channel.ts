@@ -10,6 +10,8 @@ export type FailureReason =
   | 'http_5xx'
   | 'rate_limited' // 429
   | 'http_4xx' // other client errors: retrying would not help
+  | 'smtp_4xx' // a transient SMTP reply (421 busy, 450 mailbox unavailable, 452 no space)
+  | 'smtp_5xx' // a permanent SMTP reply (550 unknown user, 535 bad credentials, 554 refused)
   | 'unknown_handle' // the handle names no configured recipient (e.g. no webhook of that name)
   | 'unknown_channel' // no channel handles this kind of handle (yet)
   | 'bad_config' // the recipient's configuration cannot produce a request
@@ -58,12 +60,14 @@ export class ChannelRegistry {
   /** The channel a handle names (`@webhook-ops` → webhook), or the prefix it would have. */
   resolve(handle: string): { channel: Channel | undefined; name: string } {
     const bare = handle.replace(/^@/, '');
+    // `@user@example.com` (even `@slack-bot@example.com`) is an email address.
+    if (bare.includes('@')) return { channel: this.channels.get('email'), name: 'email' };
     const dash = bare.indexOf('-');
     const prefix = dash > 0 ? bare.slice(0, dash).toLowerCase() : '';
     const channel = this.channels.get(prefix);
     if (channel) return { channel, name: channel.name };
-    // `@user@example.com` is an email handle; other prefixes are integrations we do not know (yet).
-    return { channel: undefined, name: bare.includes('@') ? 'email' : 'unknown' };
+    // Other prefixes are integrations we do not know (yet).
+    return { channel: undefined, name: 'unknown' };
   }
 }
 

@@ -45,10 +45,31 @@ export interface OpsgenieServiceConfig {
   url: string;
 }
 
+/** The SMTP server and sender of email handles (`@user@example.com`). */
+export interface EmailConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465) */
+  secure: boolean;
+  /** on a plain connection: STARTTLS required, used when the server offers it, or never */
+  starttls: 'required' | 'opportunistic' | 'off';
+  user?: string;
+  /** secret */
+  password?: string;
+  /** the From header, `Flowwatch <alerts@example.com>` */
+  from: string;
+  /** lower-case domains a recipient must belong to; empty: any domain */
+  allowedDomains: string[];
+  /** connection, greeting and socket timeout */
+  timeoutMs: number;
+}
+
 /** The resolved `notifications:` section; maps are keyed by lower-case name (handles ignore case). */
 export interface NotificationsConfig {
   slack: Map<string, SlackChannelConfig>;
   pagerduty: { url: string; services: Map<string, PagerDutyServiceConfig> };
+  /** absent: no SMTP server, email handles are not delivered */
+  email?: EmailConfig;
   teams: Map<string, TeamsWebhookConfig>;
   opsgenie: Map<string, OpsgenieServiceConfig>;
 }
@@ -91,9 +112,41 @@ const opsgenieService = z
     path: ['custom_url'],
   });
 
+/** `alerts@example.com` or `Flowwatch <alerts@example.com>` */
+const FROM = /^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const emailSchema = z
+  .object({
+    from: z
+      .string()
+      .trim()
+      .regex(FROM, 'from must be an address: alerts@example.com or "Flowwatch <alerts@example.com>"'),
+    smtp: z
+      .object({
+        host: z.string().trim().min(1, 'the SMTP host is required'),
+        port: z.coerce.number().int().min(1).max(65535).optional(),
+        secure: z.boolean().default(false),
+        starttls: z.enum(['required', 'opportunistic', 'off']).default('required'),
+        user: z.string().min(1).optional(),
+        password: z.string().min(1).optional(),
+        timeout_ms: z.coerce.number().int().min(1000).max(300_000).default(15_000),
+      })
+      .strict()
+      .refine((s) => (s.user === undefined) === (s.password === undefined), {
+        message: 'user and password go together',
+        path: ['password'],
+      }),
+    allowed_domains: z
+      .array(z.string().trim().toLowerCase().regex(DOMAIN, 'a domain such as example.com'))
+      .default([]),
+  })
+  .strict();
+
 /** The section's schema (after `${env:…}` references are resolved). */
 export const notificationsSchema = z
   .object({
+    email: emailSchema.optional(),
     slack: z
       .object({ channels: z.record(nameKey, httpUrl('a Slack incoming webhook').optional()).default({}) })
       .strict()
@@ -231,6 +284,21 @@ export function loadNotificationsConfig(
     region: s.region,
     url: s.region === 'custom' ? s.custom_url! : OPSGENIE_URLS[s.region],
   }));
+  const email = parsed.data.email;
+  if (email) {
+    const { smtp } = email;
+    out.email = {
+      host: smtp.host,
+      port: smtp.port ?? (smtp.secure ? 465 : 587),
+      secure: smtp.secure,
+      starttls: smtp.starttls,
+      user: smtp.user,
+      password: smtp.password,
+      from: email.from,
+      allowedDomains: email.allowed_domains,
+      timeoutMs: smtp.timeout_ms,
+    };
+  }
   return out;
 }
 
@@ -255,6 +323,8 @@ export function describeNotifications(c: NotificationsConfig): {
   slack_channels: string[];
   pagerduty_services: string[];
   pagerduty_url: string;
+  /** the SMTP server and sender, when email is configured */
+  email?: string;
   teams_webhooks: string[];
   opsgenie_services: string[];
 } {
@@ -263,6 +333,7 @@ export function describeNotifications(c: NotificationsConfig): {
     slack_channels: [...c.slack.values()].map((s) => s.name),
     pagerduty_services: [...c.pagerduty.services.values()].map((s) => s.name),
     pagerduty_url: `${pd.origin}${pd.pathname}`,
+    ...(c.email ? { email: `smtp://${c.email.host}:${c.email.port} from ${c.email.from}` } : {}),
     teams_webhooks: [...c.teams.values()].map((t) => t.name),
     opsgenie_services: [...c.opsgenie.values()].map((s) => `${s.name} (${new URL(s.url).origin})`),
   };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { NotificationJob, NotificationStore } from '../store/notifications.ts';
 import { ChannelRegistry } from './channel.ts';
+import { createEmailChannel } from './channels/email.ts';
 import { createOpsgenieChannel } from './channels/opsgenie.ts';
 import { createPagerDutyChannel } from './channels/pagerduty.ts';
 import { createSlackChannel } from './channels/slack.ts';
@@ -47,6 +48,7 @@ export class Notifier {
     const timeoutMs = o.webhookTimeoutMs;
     this.channels = new ChannelRegistry()
       .add(createWebhookChannel({ store: o.store, timeoutMs, now: this.now }))
+      .add(createEmailChannel({ config }))
       .add(createSlackChannel({ config, timeoutMs, now: this.now }))
       .add(createPagerDutyChannel({ config, timeoutMs, now: this.now }))
       .add(createTeamsChannel({ config, timeoutMs, now: this.now }))
