@@ -1,5 +1,5 @@
 // Datadog's monitor API for log alerts: /api/v1/monitor (create, list with filters, get, update, delete),
-// /api/v1/monitor/validate, /api/v1/monitor/search; and Flowwatch's history of a monitor's events.
+// /api/v1/monitor/validate (the searches are monitor-search.ts); and Flowwatch's history of a monitor's events.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Downtime, matchingDowntimes } from '../monitors/downtime.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
@@ -141,57 +141,6 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
     return list.map((m) => monitorJson(m, ev, dts, q.group_states));
   });
 
-  app.get('/api/v1/monitor/search', { onRequest }, async (req) => {
-    const q = req.query as Record<string, string | undefined>;
-    const terms = (q.query ?? '').split(/\s+/).filter(Boolean);
-    const perPage = Number(q.per_page ?? 30);
-    const page = Number(q.page ?? 0);
-    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 1000 || !Number.isInteger(page) || page < 0)
-      throw new HttpError(400, 'page must be ≥ 0 and per_page from 1 to 1000');
-    const all = (await store.listMonitors()).filter((m) =>
-      terms.every((t) => {
-        const [k, v] = t.includes(':') ? [t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1)] : ['', t];
-        const value = v.replace(/^"|"$/g, '').toLowerCase();
-        if (k === 'status') return ev.overallState(m.id).toLowerCase() === value;
-        if (k === 'type') return m.type === value || value === 'log' || value === 'logs';
-        if (k === 'tag') return m.tags.some((x) => x.toLowerCase() === value);
-        if (k === 'id') return String(m.id) === value;
-        return m.name.toLowerCase().includes(t.toLowerCase());
-      }),
-    );
-    const items = all.slice(page * perPage, (page + 1) * perPage).map((m) => ({
-      id: m.id,
-      name: m.name,
-      status: ev.overallState(m.id),
-      type: 'logs',
-      tags: m.tags,
-      query: m.query,
-      priority: m.priority,
-      last_triggered_ts: null,
-      classification: 'log',
-      creator: { handle: 'flowwatch', name: 'Flowwatch' },
-      notifications: [],
-      metrics: [],
-      org_id: 0,
-      scopes: [],
-    }));
-    const count = (f: (m: Monitor) => string) => {
-      const c = new Map<string, number>();
-      for (const m of all) c.set(f(m), (c.get(f(m)) ?? 0) + 1);
-      return [...c].map(([name, n]) => ({ name, count: n }));
-    };
-    return {
-      monitors: items,
-      metadata: {
-        page,
-        per_page: perPage,
-        page_count: Math.ceil(all.length / perPage),
-        total_count: all.length,
-      },
-      counts: { status: count((m) => ev.overallState(m.id)), type: count(() => 'logs'), muted: [], tag: [] },
-    };
-  });
-
   app.get('/api/v1/monitor/:id', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     return monitorJson(await find(idOf(req)), ev, deps.downtimes.all(), q.group_states ?? 'all');
@@ -219,6 +168,8 @@ export function registerMonitors(app: FastifyInstance, deps: ServerDeps, ev: Mon
     const id = idOf(req);
     await find(id);
     ev.remove(id);
+    // Its open PagerDuty incidents and Opsgenie alerts are resolved (close events in the outbox: durable).
+    await deps.incidents?.close(id, 'monitor_deleted');
     await store.deleteMonitor(id);
     return { deleted_monitor_id: id };
   });

@@ -27,6 +27,7 @@ import { registerLogsAggregate } from './logs-aggregate.ts';
 import { registerLogsLive } from './logs-live.ts';
 import { registerLogsPipelines } from './logs-pipelines.ts';
 import { registerLogsSearch } from './logs-search.ts';
+import { registerMonitorSearch } from './monitor-search.ts';
 import { registerMonitors } from './monitors.ts';
 import { registerNotificationRules } from './notification-rules.ts';
 import { registerNotifications } from './notifications.ts';
@@ -131,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerLogsAggregate(app, deps);
   registerLogsPipelines(app, deps);
   registerMonitors(app, deps, deps.monitors);
+  registerMonitorSearch(app, deps, deps.monitors);
   if (deps.notifier) {
     registerWebhooks(app, deps);
     registerNotifications(app, deps, deps.notifier);
