@@ -9,6 +9,7 @@ import { createMetrics } from './metrics/metrics.ts';
 import { describeEvent } from './monitors/describe.ts';
 import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
+import { bundleWindowMs } from './notify/bundle.ts';
 import { NotificationsConfigSource, type ReloadResult } from './notify/config.ts';
 import { Notifier } from './notify/notifier.ts';
 import { recipientsFor } from './notify/rules.ts';
@@ -68,6 +69,12 @@ export async function startServer(
     recipients: async () => {
       const rules = await store.listNotificationRules();
       return (e) => recipientsFor(e.body, rules);
+    },
+    // Bundling windows: the matching rules' bundle_config, else the configuration's default (off when absent).
+    bundleWindows: async () => {
+      const rules = await store.listNotificationRules();
+      const defaultMs = channelConfig.current().bundle_ms ?? 0;
+      return (e, handle) => bundleWindowMs(e.body, handle, rules, defaultMs);
     },
   });
   const monitors: MonitorEvaluator = new MonitorEvaluator({

@@ -45,6 +45,8 @@ export interface Delivery {
 export interface Channel {
   /** the channel's name, as in handles and metrics: `webhook` */
   readonly name: string;
+  /** true: it renders bundle summaries (`event.body.bundle`, notify/bundle.ts), so its alerts may be bundled */
+  readonly bundles?: boolean;
   send(d: Delivery): Promise<SendResult>;
 }
 

@@ -65,13 +65,21 @@ export interface EmailConfig {
 }
 
 /** The resolved `notifications:` section; maps are keyed by lower-case name (handles ignore case). */
-export interface NotificationsConfig {
+export interface NotificationsConfig extends NotificationsPolicy {
   slack: Map<string, SlackChannelConfig>;
   pagerduty: { url: string; services: Map<string, PagerDutyServiceConfig> };
   /** absent: no SMTP server, email handles are not delivered */
   email?: EmailConfig;
   teams: Map<string, TeamsWebhookConfig>;
   opsgenie: Map<string, OpsgenieServiceConfig>;
+}
+
+/** Delivery policy of the `notifications:` section (bundling, dead-letter fallback). */
+export interface NotificationsPolicy {
+  /** `bundle_config.duration` in ms: the bundling window of recipients no rule sets one for; 0/absent = off */
+  bundle_ms?: number;
+  /** `dead_letter.notify`: handles told when a delivery goes to dead letter */
+  dead_letter_notify?: string[];
 }
 
 /** No channels configured. */
@@ -146,6 +154,15 @@ const emailSchema = z
 /** The section's schema (after `${env:…}` references are resolved). */
 export const notificationsSchema = z
   .object({
+    // Datadog's rule attribute, as the default of every recipient (docs/notifications.md "Bundling").
+    bundle_config: z
+      .object({ duration: z.number().int('duration is whole seconds').min(0).max(86_400) })
+      .strict()
+      .optional(),
+    dead_letter: z
+      .object({ notify: z.array(z.string().trim().min(1).max(255)).max(20).default([]) })
+      .strict()
+      .optional(),
     email: emailSchema.optional(),
     slack: z
       .object({ channels: z.record(nameKey, httpUrl('a Slack incoming webhook').optional()).default({}) })
@@ -269,6 +286,8 @@ export function loadNotificationsConfig(
     seen(out.slack, ['slack', 'channels', name], name);
     out.slack.set(name.toLowerCase(), { name, url });
   }
+  if (parsed.data.bundle_config) out.bundle_ms = parsed.data.bundle_config.duration * 1000;
+  if (parsed.data.dead_letter) out.dead_letter_notify = parsed.data.dead_letter.notify;
   const pd = parsed.data.pagerduty;
   if (pd?.url) out.pagerduty.url = pd.url;
   for (const [name, routingKey] of Object.entries(pd?.services ?? {})) {

@@ -8,7 +8,9 @@
 // (a few milliseconds) sends it again at the next start. Receivers can de-duplicate on Idempotency-Key.
 import type { Logger } from 'pino';
 import { type DueJob, type NotificationStore, queueKey } from '../store/notifications.ts';
+import { summaryEvent } from './bundle.ts';
 import type { ChannelRegistry, SendResult } from './channel.ts';
+import { type DeadLetterDetail, fallbackEvent, fallbackJobs } from './dead-letter.ts';
 import type { NotifyMetrics } from './metrics.ts';
 
 /** Retry policy. */
@@ -29,8 +31,19 @@ export interface DeliveryWorkerOptions {
   concurrency?: number;
   /** longest wait between two looks at the table (jobs made or retried by another process) */
   pollMs?: number;
+  /** recipients told when a job goes to dead letter (`notifications.dead_letter.notify`), read each time */
+  deadLetterNotify?: () => readonly string[];
+  /** how long a fallback job may keep failing */
+  deadLetterAfterMs?: number;
   now?: () => number;
   random?: () => number;
+}
+
+/** The event a job sends: its monitor event, the summary of a bundle, or a dead-letter notice. */
+export function eventOf(d: DueJob): DueJob['event'] {
+  if (d.job.kind === 'summary') return summaryEvent(d.job, d.members ?? []);
+  if (d.job.kind === 'fallback') return fallbackEvent(d.job, d.event);
+  return d.event;
 }
 
 /** Delay before attempt `attempts + 1`: exponential, capped, with equal jitter (half fixed, half random). */
@@ -132,7 +145,9 @@ export class DeliveryWorker {
     this.inflight.set(d.job.id, { queue, abort, done });
   }
 
-  private async attempt({ job, event }: DueJob, signal: AbortSignal): Promise<void> {
+  private async attempt(due: DueJob, signal: AbortSignal): Promise<void> {
+    const { job } = due;
+    const event = eventOf(due);
     const { channel, name } = this.o.registry.resolve(job.handle);
     const started = this.now();
     const r: SendResult = channel
@@ -186,9 +201,27 @@ export class DeliveryWorker {
     const error = r.retryable
       ? `still failing at the deadline after ${job.attempts + 1} attempts: ${r.detail}`
       : r.detail;
-    await this.o.store.recordAttempt(job.id, { kind: 'dead', at, status, reason, error });
+    // Watch the watcher: the fallback recipients are told, in the same write (never for a fallback job).
+    const notify = fallbackJobs(job, this.o.deadLetterNotify?.() ?? [], this.o.registry);
+    const detail: DeadLetterDetail = {
+      job_id: job.id,
+      handle: job.handle,
+      channel: name,
+      kind: job.kind,
+      reason,
+      error,
+      status,
+      attempts: job.attempts + 1,
+      title: typeof event.body.title === 'string' ? event.body.title : '',
+    };
+    const fallback =
+      notify.length > 0
+        ? { jobs: notify, deadline_at: at + (this.o.deadLetterAfterMs ?? 3_600_000), detail: { ...detail } }
+        : undefined;
+    await this.o.store.recordAttempt(job.id, { kind: 'dead', at, status, reason, error, fallback });
     m?.deliveries.inc({ channel: name, outcome: 'dead' });
     m?.deadLetters.inc({ channel: name, reason });
+    for (const f of notify) m?.fallbacks.inc({ channel: f.channel });
     this.o.logger?.error(
       { job_id: job.id, handle: job.handle, reason },
       `notification dead-lettered: ${error}`,

@@ -18,6 +18,18 @@ export function createNotifyMetrics(registry: Registry, store: NotificationStore
       labelNames: ['channel', 'reason'] as const,
       registers: [registry],
     }),
+    bundled: new Counter({
+      name: 'flowwatch_notify_bundled_total',
+      help: 'Alerts held by a bundling window, sent in its summary, by channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'flowwatch_notify_dead_letter_fallbacks_total',
+      help: 'Dead-letter notices queued for the fallback recipients, by their channel',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+    }),
     sendSeconds: new Histogram({
       name: 'flowwatch_notify_send_seconds',
       help: 'Duration of one send (request to response)',

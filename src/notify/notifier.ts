@@ -13,7 +13,7 @@ import { createWebhookChannel } from './channels/webhook.ts';
 import { emptyNotificationsConfig, type NotificationsConfig } from './config.ts';
 import { DeliveryWorker, type RetryPolicy } from './deliver.ts';
 import { createNotifyMetrics } from './metrics.ts';
-import { Dispatcher, type RecipientsLoader } from './outbox.ts';
+import { type BundleWindowsLoader, Dispatcher, type RecipientsLoader } from './outbox.ts';
 
 /** Settings of delivery (config/settings.ts `notify_*`). */
 export interface NotifierOptions {
@@ -29,6 +29,8 @@ export interface NotifierOptions {
   concurrency?: number;
   /** recipients beyond the message's handles (notification rules), loaded once per dispatch pass */
   recipients?: RecipientsLoader;
+  /** bundling windows per recipient (rules' bundle_config, the configured default); none: no bundling */
+  bundleWindows?: BundleWindowsLoader;
   now?: () => number;
   random?: () => number;
 }
@@ -58,6 +60,8 @@ export class Notifier {
       store: o.store,
       registry: this.channels,
       recipients: o.recipients,
+      bundleWindows: o.bundleWindows,
+      onHold: (channel) => metrics?.bundled.inc({ channel }),
       deadLetterAfterMs: o.deadLetterAfterMs,
       now: this.now,
     });
@@ -68,6 +72,8 @@ export class Notifier {
       logger: o.logger,
       retry: o.retry,
       concurrency: o.concurrency,
+      deadLetterNotify: () => config().dead_letter_notify ?? [],
+      deadLetterAfterMs: o.deadLetterAfterMs,
       now: this.now,
       random: o.random,
     });

@@ -2,6 +2,7 @@
 // (monitors/describe.ts). Pure: the same event always gives the same values, so a retry sends the same text.
 import { createHash } from 'node:crypto';
 import type { MonitorEventRecord } from '../store/store.ts';
+import type { BundleInfo } from './bundle.ts';
 
 /** A variable's value: text, or a JSON value ($LOGS_SAMPLE) inserted as JSON where the template allows. */
 export type VariableValue = string | { json: unknown };
@@ -20,6 +21,9 @@ interface Body {
   log_link?: string;
   monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
   sample?: { attributes?: { host?: string; message?: string } } | null;
+  /** a summary's page (notify/bundle.ts) */
+  monitor_link?: string;
+  bundle?: BundleInfo;
 }
 
 const ALERT_TYPE: Record<string, string> = {
@@ -65,13 +69,18 @@ function tagsOf(b: Body): string[] {
   return [...new Set(out)];
 }
 
+/** `$ALERT_STATUS`: the status sentence, or a summary's count. */
+function statusOf(b: Body): string {
+  return b.bundle ? `${b.bundle.count} more ${b.bundle.noun}` : statusLine(b);
+}
+
 /** Every variable of an event. `$TAGS[key]` is resolved by {@link tagValue}. */
 export function eventVariables(e: MonitorEventRecord): Record<string, VariableValue> {
   const b = e.body as Body;
   const monitorId = b.monitor?.id ?? e.monitor_id;
   const origin = b.log_link ? new URL(b.log_link).origin : '';
-  const monitorLink = origin ? `${origin}/monitors/${monitorId}` : '';
-  const status = statusLine(b);
+  const monitorLink = b.monitor_link ?? (origin ? `${origin}/monitors/${monitorId}` : '');
+  const status = statusOf(b);
   const message = b.message ?? '';
   const links = [
     monitorLink ? `[[Monitor Status](${monitorLink})]` : '',
@@ -82,7 +91,7 @@ export function eventVariables(e: MonitorEventRecord): Record<string, VariableVa
   const triggered = b.last_triggered_at
     ? `The monitor was last triggered at ${new Date(b.last_triggered_at).toUTCString().replace('GMT', 'UTC')}.`
     : '';
-  const text = [message, status, triggered].filter(Boolean).join('\n\n');
+  const text = [message, ...(b.bundle ? [] : [status, triggered])].filter(Boolean).join('\n\n');
   const sampleAttrs = b.sample?.attributes;
   const samples = b.to !== 'OK' && sampleAttrs?.message ? [b.sample] : [];
   const tags = tagsOf(b);
@@ -118,6 +127,32 @@ export function eventVariables(e: MonitorEventRecord): Record<string, VariableVa
     USERNAME: '',
     SNAPSHOT: '',
     METRIC_NAMESPACE: '',
+    BUNDLE_COUNT: '0',
+    BUNDLE: { json: [] },
+    ...(b.bundle ? bundleVariables(b.bundle, text) : {}),
+  };
+}
+
+/** A summary's own variables (Flowwatch additions): `$BUNDLE_COUNT`, `$BUNDLE` (a JSON array of the alerts). */
+function bundleVariables(bundle: BundleInfo, text: string): Record<string, VariableValue> {
+  const plain = bundle.items.map((i) =>
+    `- ${i.transition}: ${i.scope ? `${i.monitor} on ${i.scope}` : i.monitor} ${i.monitor_link}`.trim(),
+  );
+  return {
+    TEXT_ONLY_MSG: [text.split('\n\n')[0] ?? '', plain.join('\n')].join('\n\n'),
+    BUNDLE_COUNT: String(bundle.count),
+    BUNDLE: {
+      json: bundle.items.map((i) => ({
+        monitor_id: i.monitor_id,
+        monitor: i.monitor,
+        scope: i.scope,
+        transition: i.transition,
+        title: i.title,
+        date: i.at,
+        link: i.monitor_link,
+        logs: i.log_link,
+      })),
+    },
   };
 }
 

@@ -20,6 +20,12 @@ export interface WebhookRecord {
 /** Where a job stands: waiting (first try or a retry), delivered, or given up (dead letter). */
 export type JobState = 'pending' | 'delivered' | 'dead';
 
+/**
+ * What a job sends: one monitor event (`alert`), the summary of the alerts a bundling window held
+ * (`summary`), or the notice to the fallback recipient that a job went to dead letter (`fallback`).
+ */
+export type JobKind = 'alert' | 'summary' | 'fallback';
+
 /** One delivery: one recipient of one monitor event. */
 export interface NotificationJob {
   id: number;
@@ -47,18 +53,51 @@ export interface NotificationJob {
   /** a sentence for people; never holds secrets */
   last_error: string | null;
   updated_at: number;
+  kind: JobKind;
+  /** an alert held by a bundling window: the summary job that delivers it (it stays pending until then) */
+  bundle_id: number | null;
+  /** summary: its window; fallback: what failed (job, handle, reason, error, title); never a secret */
+  detail: Record<string, unknown> | null;
 }
 
 /** A job with the event it delivers. */
 export interface DueJob {
   job: NotificationJob;
+  /** the event; for a summary the first alert it holds, for a fallback the event of the failed job */
   event: MonitorEventRecord;
+  /** a summary's alerts, oldest first (the window is sealed when they are read: no alert joins later) */
+  members?: MonitorEventRecord[];
 }
+
+/** An open bundling window of one recipient. */
+export interface BundleWindow {
+  id: number;
+  opened_at: number;
+  closes_at: number;
+}
+
+/** Whether a new job opens a bundling window (sent at once) or is held into an open one. */
+export type BundlePlan = { kind: 'lead'; closes_at: number } | { kind: 'hold'; bundle_id: number };
 
 /** A job to create for an event. */
 export interface JobSpec {
   handle: string;
   channel: string;
+  /** absent: sent on its own, as always */
+  bundle?: BundlePlan;
+}
+
+/** What dispatch planning may ask the store, inside the dispatch transaction. */
+export interface DispatchContext {
+  /** the recipient's window still open at `now` (not yet sealed by its summary), if any */
+  openBundle(handle: string, now: number): BundleWindow | undefined;
+}
+
+/** Jobs that tell the fallback recipients a job went to dead letter, made with the dead-letter record. */
+export interface FallbackSpec {
+  jobs: JobSpec[];
+  deadline_at: number;
+  detail: Record<string, unknown>;
 }
 
 /** The outcome of one attempt, as the worker records it. */
@@ -72,7 +111,15 @@ export type AttemptRecord =
       reason: string;
       error: string;
     }
-  | { kind: 'dead'; at: number; status: number | null; reason: string; error: string };
+  | {
+      kind: 'dead';
+      at: number;
+      status: number | null;
+      reason: string;
+      error: string;
+      /** notify these recipients, in the same transaction (never for a fallback job: no loops) */
+      fallback?: FallbackSpec;
+    };
 
 /** Storage of webhooks and delivery jobs. */
 export interface NotificationStore {
@@ -87,12 +134,14 @@ export interface NotificationStore {
   /**
    * Turns monitor events not yet dispatched (oldest first, at most `limit`) into jobs, in one transaction:
    * each event is marked dispatched (`delivered_at`) together with the creation of its jobs, so a crash
-   * loses no event and creates no job twice (the idempotency key is unique). Returns the events handled.
+   * loses no event and creates no job twice (the idempotency key is unique). A job planned as a bundle
+   * `lead` opens the recipient's window; one planned `hold` joins the window's summary job (created with
+   * the first held alert, due when the window closes). Returns the events handled.
    */
   dispatchEvents(
     limit: number,
     now: number,
-    plan: (e: MonitorEventRecord) => { jobs: JobSpec[]; deadline_at: number },
+    plan: (e: MonitorEventRecord, ctx: DispatchContext) => { jobs: JobSpec[]; deadline_at: number },
   ): Promise<number>;
   /**
    * Pending jobs due at `now`, oldest first, only the head of each queue (handle, monitor, group), so
@@ -101,12 +150,13 @@ export interface NotificationStore {
   dueJobs(now: number, limit: number, busyQueues: ReadonlySet<string>): Promise<DueJob[]>;
   /** The earliest next_attempt_at of the pending heads of queues, or null. */
   nextDue(): Promise<number | null>;
-  /** Records one attempt's outcome. */
+  /** Records one attempt's outcome (a summary's alerts follow it: delivered or dead with it). */
   recordAttempt(id: number, r: AttemptRecord): Promise<void>;
   /** Jobs newest first, filtered by state. */
   listJobs(q: { state?: JobState; limit: number; beforeId?: number }): Promise<NotificationJob[]>;
   getJob(id: number): Promise<NotificationJob | undefined>;
-  /** Makes a pending or dead job due now with a fresh deadline and attempt count; the job after, or undefined. */
+  /** Makes a pending or dead job due now with a fresh deadline and attempt count (a summary takes its alerts
+   * along; an alert held by a summary is not sent on its own); the job after, or undefined. */
   retryJob(id: number, now: number, deadline_at: number): Promise<NotificationJob | undefined>;
   /** Jobs per state (metrics). */
   countJobs(): Promise<Record<JobState, number>>;

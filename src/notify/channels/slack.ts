@@ -4,6 +4,7 @@
 // mrkdwn (escaped as Slack asks: & < >), value and threshold, the sample log on alerts (never on
 // recoveries) and links to the monitor and the matching logs.
 import type { MonitorEventRecord } from '../../store/store.ts';
+import type { BundleInfo } from '../bundle.ts';
 import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
 import { eventVariables } from '../variables.ts';
@@ -33,6 +34,8 @@ interface Body {
   log_link?: string;
   monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
   sample?: { id?: string; attributes?: Record<string, unknown> } | null;
+  cause?: string;
+  bundle?: BundleInfo;
 }
 
 /** Slack's escaping of text: only `&`, `<` and `>`. */
@@ -90,6 +93,7 @@ function sampleText(sample: NonNullable<Body['sample']>): string {
 /** The JSON body posted to the incoming webhook (pure). */
 export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown> {
   const b = e.body as Body;
+  if (b.bundle) return buildSlackSummary(b, b.bundle);
   const vars = eventVariables(e);
   const to = b.to ?? 'Alert';
   const monitorLink = typeof vars.LINK === 'string' ? vars.LINK : '';
@@ -106,7 +110,9 @@ export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown
   const field = (name: string, value: string) => {
     if (value) fields.push({ type: 'mrkdwn', text: cut(`*${name}*\n${slackEscape(value)}`, 2000) });
   };
-  field('Value', b.value === null || b.value === undefined ? 'no data' : String(b.value));
+  // A dead-letter notice (notify/dead-letter.ts) has no value to show.
+  if (b.cause !== 'dead_letter')
+    field('Value', b.value === null || b.value === undefined ? 'no data' : String(b.value));
   field('Threshold', thresholdText(b));
   field('Group', typeof vars.ALERT_SCOPE === 'string' ? vars.ALERT_SCOPE : '');
   field('Priority', typeof b.monitor?.priority === 'number' ? `P${b.monitor.priority}` : '');
@@ -138,6 +144,52 @@ export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown
   };
 }
 
+/**
+ * A bundle's summary (notify/bundle.ts): the title, then one line per held alert with links to its monitor
+ * and logs, in as many sections as Block Kit's 3000 characters need (at most 40; the rest are counted).
+ */
+export function buildSlackSummary(b: Body, bundle: BundleInfo): Record<string, unknown> {
+  const to = b.to ?? 'Alert';
+  const title = b.title ?? `${bundle.count} more ${bundle.noun}`;
+  const header = cut(`${EMOJI[to] ?? ''} ${bundle.count} more ${bundle.noun}`.trim(), 150);
+  const intro = (b.message ?? '').split('\n\n')[0] ?? '';
+  const lines = bundle.items.map((i) => {
+    const what = i.scope ? `${i.monitor} on ${i.scope}` : i.monitor;
+    const name = i.monitor_link ? slackLink(i.monitor_link, what) : slackEscape(what);
+    const logs = i.log_link ? ` · ${slackLink(i.log_link, 'logs')}` : '';
+    return cut(`• *${slackEscape(i.transition)}* ${name}${logs}`, 2900);
+  });
+  const sections: string[] = [];
+  let shown = 0;
+  for (const line of lines) {
+    const last = sections.at(-1);
+    if (last !== undefined && last.length + line.length + 1 <= 3000)
+      sections[sections.length - 1] = `${last}\n${line}`;
+    else if (sections.length < 40) sections.push(line);
+    else break;
+    shown++;
+  }
+  if (shown < lines.length) sections.push(`…and ${lines.length - shown} more`);
+  const blocks: Record<string, unknown>[] = [
+    { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: cut(toMrkdwn(intro), 3000) } },
+    ...sections.map((text) => ({ type: 'section', text: { type: 'mrkdwn', text } })),
+  ];
+  const details: Record<string, unknown>[] = [];
+  if (bundle.link)
+    details.push({
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'View monitors' }, url: bundle.link }],
+    });
+  return {
+    text: cut(title, 3000),
+    blocks,
+    attachments: [
+      { color: SLACK_COLORS[to] ?? SLACK_COLORS.Alert, fallback: cut(title, 3000), blocks: details },
+    ],
+  };
+}
+
 /** The Slack channel; definitions are read from the configuration at each send (a reload applies at once). */
 export function createSlackChannel(o: {
   config: () => NotificationsConfig;
@@ -147,6 +199,7 @@ export function createSlackChannel(o: {
   const now = o.now ?? Date.now;
   return {
     name: 'slack',
+    bundles: true,
     async send(d: Delivery): Promise<SendResult> {
       const name = d.handle.slice('slack-'.length);
       const ch = o.config().slack.get(name.toLowerCase());

@@ -220,6 +220,8 @@ export function createWebhookChannel(o: {
   const now = o.now ?? Date.now;
   return {
     name: 'webhook',
+    // A summary is an event like another: $EVENT_TITLE, $EVENT_MSG (the list), $BUNDLE_COUNT, $BUNDLE.
+    bundles: true,
     async send(d: Delivery): Promise<SendResult> {
       const name = d.handle.slice('webhook-'.length);
       const w = await o.store.getWebhook(name);

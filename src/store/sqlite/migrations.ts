@@ -213,6 +213,29 @@ export const MIGRATIONS: Migration[] = [
     name: 'rollups: batch upsert by the writer instead of a per-row insert trigger',
     sql: 'DROP TRIGGER IF EXISTS logs_rollup_insert;',
   },
+  {
+    version: 12,
+    name: 'notifications: bundling windows, summary and dead-letter fallback jobs',
+    // kind: alert (one event), summary (the alerts a window held), fallback (a dead letter's notice).
+    // A held alert stays pending with bundle_id = its summary job, so a later recovery of the same group
+    // waits behind it (queue order) until the summary is delivered or dead.
+    sql: `
+      ALTER TABLE notification_jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'alert';
+      ALTER TABLE notification_jobs ADD COLUMN bundle_id INTEGER;
+      ALTER TABLE notification_jobs ADD COLUMN detail TEXT;
+      CREATE INDEX notification_jobs_bundle ON notification_jobs (bundle_id) WHERE bundle_id IS NOT NULL;
+      CREATE TABLE notification_bundles (
+        id INTEGER PRIMARY KEY,
+        handle_key TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        closes_at INTEGER NOT NULL,
+        lead_job_id INTEGER,
+        summary_job_id INTEGER,
+        sealed INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX notification_bundles_open ON notification_bundles (handle_key, closes_at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */
