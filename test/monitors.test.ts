@@ -65,7 +65,7 @@ describe('log monitors', () => {
           '{{#is_recovery}}{{@flow_name.name}} recovered @slack-okta-alerts{{/is_recovery}}',
         tags: ['team:iam'],
         priority: 2,
-        options: { thresholds: { critical: 0 }, newGroupDelay: 0 },
+        options: { thresholds: { critical: 0 }, newGroupDelay: 0, enableLogsSample: true },
       },
     });
     expect(grouped.id).toBeGreaterThan(0);

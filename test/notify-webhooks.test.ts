@@ -52,7 +52,7 @@ async function monitor(name: string, message: string, flow: string): Promise<num
     query: `logs("service:okta status:error @flow_name:\\"${flow}\\"").index("*").rollup("count").by("@flow_name").last("5m") > 0`,
     message,
     priority: 2,
-    options: { thresholds: { critical: 0 }, new_group_delay: 0 },
+    options: { thresholds: { critical: 0 }, new_group_delay: 0, enable_logs_sample: true },
   });
   expect(r.status).toBe(200);
   return r.json.id;
@@ -206,7 +206,7 @@ describe('webhook notifications end to end', () => {
           'logs("service:okta status:error @flow_name:\\"Routed Flow\\"").index("*").rollup("count").by("@flow_name").last("5m") > 0',
         message: 'Routed Flow failed (no handle here)',
         tags: ['team:routing'],
-        options: { thresholds: { critical: 0 }, new_group_delay: 0 },
+        options: { thresholds: { critical: 0 }, new_group_delay: 0, enable_logs_sample: true },
       });
       expect(r.status).toBe(200);
       await flowFail('Routed Flow');

@@ -9,7 +9,9 @@ export interface DescribeOptions {
   /** base URL of Flowwatch for links (public_url, or the listening URL) */
   baseUrl: () => string;
   /** escalation message and options of a monitor, by id */
-  options: (monitorId: number) => { escalation_message?: string; include_tags?: boolean } | undefined;
+  options: (
+    monitorId: number,
+  ) => { escalation_message?: string; include_tags?: boolean; enable_logs_sample?: boolean } | undefined;
 }
 
 /** The explorer link scoped to the monitor's query and the group's values, over the window. */
@@ -78,6 +80,11 @@ export function describeEvent(e: MonitorEvent, o: DescribeOptions): Record<strin
     thresholds: e.thresholds,
     comparator: e.comparator,
     log_link: link,
-    sample: e.sample ? toDatadogLog({ ...e.sample, id: (e.sample as { id?: string }).id ?? '' }) : null,
+    // The log sample of the notification (Datadog: only with enable_logs_sample); `{{log.*}}` in the
+    // message renders from the matching log either way.
+    sample:
+      e.sample && opts.enable_logs_sample === true
+        ? toDatadogLog({ ...e.sample, id: (e.sample as { id?: string }).id ?? '' })
+        : null,
   };
 }
