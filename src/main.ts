@@ -11,6 +11,7 @@ import { DowntimeService } from './monitors/downtime-service.ts';
 import { MonitorEvaluator } from './monitors/evaluator.ts';
 import { bundleWindowMs } from './notify/bundle.ts';
 import { NotificationsConfigSource, type ReloadResult } from './notify/config.ts';
+import { IncidentCloser } from './notify/close-incidents.ts';
 import { Notifier } from './notify/notifier.ts';
 import { recipientsFor } from './notify/rules.ts';
 import { PipelineService } from './pipelines/service.ts';
@@ -89,6 +90,9 @@ export async function startServer(
       }),
   });
   downtimes.attach(monitors);
+  // Deleting a monitor, or a downtime starting to mute groups, resolves their open incidents.
+  const incidents = new IncidentCloser({ store, outbox: notifier, logger });
+  downtimes.onWindowStart((d, at) => incidents.muted(d, at));
   await monitors.start();
   notifier.start();
   // Monitors read committed logs (after the pipelines), never the requests themselves.
@@ -103,6 +107,7 @@ export async function startServer(
     pipelines,
     monitors,
     notifier,
+    incidents,
     downtimes,
     ready: () => ready,
   });

@@ -1,14 +1,38 @@
 // Flowwatch's view of the delivery outbox: GET /api/flowwatch/v1/notifications?state=pending|delivered|dead
-// lists jobs newest first; POST /api/flowwatch/v1/notifications/{id}/retry sends a dead (or waiting) job
-// again now, with a fresh deadline. A delivered job is never sent again.
+// &monitor_id=N lists jobs newest first; POST /api/flowwatch/v1/notifications/{id}/retry sends a dead (or
+// waiting) job again now, with a fresh deadline. A delivered job is never sent again.
+// POST /api/flowwatch/v1/notifications/test {handle, state?} sends a synthetic event (notify/test-event.ts)
+// to one recipient at once, outside the outbox, and answers with the channel's result.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SendResult } from '../notify/channel.ts';
 import type { Notifier } from '../notify/notifier.ts';
+import { TEST_STATES, type TestState, testEvent } from '../notify/test-event.ts';
 import type { JobState } from '../store/notifications.ts';
 import { requireAppKey } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
 
 const STATES: JobState[] = ['pending', 'delivered', 'dead'];
+
+/** How long a test send may take before the answer says so. */
+const TEST_TIMEOUT_MS = 30_000;
+
+/** The body of POST …/test: a handle as written in a message, and the state to send. */
+function testRequest(body: unknown): { handle: string; state: TestState } {
+  const b = (body ?? {}) as { handle?: unknown; state?: unknown };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object: {"handle": "@slack-ops"}');
+  if (typeof b.handle !== 'string' || !/^@?[^\s@][^\s]{0,254}$/.test(b.handle.trim()))
+    throw new HttpError(
+      400,
+      'handle must be a recipient as written in a monitor message: @webhook-NAME, @slack-NAME, @pagerduty-NAME, @user@example.com…',
+    );
+  const state = b.state ?? 'Alert';
+  if (!TEST_STATES.includes(state as TestState))
+    throw new HttpError(400, `state must be one of ${TEST_STATES.join(', ')}`);
+  const trimmed = b.handle.trim();
+  return { handle: trimmed.startsWith('@') ? trimmed : `@${trimmed}`, state: state as TestState };
+}
 
 function intParam(raw: string | undefined, name: string, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -37,7 +61,8 @@ export function registerNotifications(app: FastifyInstance, deps: ServerDeps, no
       throw new HttpError(400, `state must be one of ${STATES.join(', ')}, got "${state}"`);
     const limit = intParam(q.limit, 'limit', 1, 1000) ?? 100;
     const before = intParam(q.before, 'before', 1, Number.MAX_SAFE_INTEGER);
-    const jobs = await store.listJobs({ state, limit, beforeId: before });
+    const monitorId = intParam(q.monitor_id, 'monitor_id', 0, Number.MAX_SAFE_INTEGER);
+    const jobs = await store.listJobs({ state, limit, beforeId: before, monitorId });
     return { data: jobs, counts: await store.countJobs() };
   });
 
@@ -51,5 +76,30 @@ export function registerNotifications(app: FastifyInstance, deps: ServerDeps, no
         `Notification ${id} was delivered; a delivered notification is never sent again`,
       );
     return { data: await notifier.retry(id) };
+  });
+
+  app.post('/api/flowwatch/v1/notifications/test', { onRequest }, async (req) => {
+    const { handle, state } = testRequest(req.body);
+    const base = deps.settings.public_url ?? `${req.protocol}://${req.headers.host ?? 'localhost:8080'}`;
+    const event = testEvent(handle, state, Date.now(), base);
+    const { channel, name } = notifier.channels.resolve(handle);
+    const result: SendResult = channel
+      ? await channel.send({
+          handle: handle.slice(1),
+          event,
+          idempotencyKey: `test-${event.id}:${handle}`,
+          signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
+        })
+      : {
+          ok: false,
+          retryable: false,
+          reason: 'unknown_channel',
+          detail: `no channel delivers "${handle}" handles`,
+        };
+    req.log.info(
+      { handle, channel: name, ok: result.ok, reason: result.ok ? undefined : result.reason },
+      'test notification sent',
+    );
+    return { data: { handle, channel: name, state, title: event.body.title, result } };
   });
 }

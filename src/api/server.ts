@@ -16,6 +16,7 @@ import type { LogWriter } from '../intake/writer.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { DowntimeService } from '../monitors/downtime-service.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
+import type { IncidentCloser } from '../notify/close-incidents.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
@@ -45,6 +46,8 @@ export interface ServerDeps {
   monitors: MonitorEvaluator;
   /** the delivery outbox (webhooks and notification routes are registered when present) */
   notifier?: Notifier;
+  /** closes a deleted monitor's open PagerDuty and Opsgenie incidents */
+  incidents?: IncidentCloser;
   downtimes: DowntimeService;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;

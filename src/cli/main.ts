@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBackup } from './backup.ts';
 import { registerKeys } from './keys.ts';
 import { registerMonitors } from './monitors.ts';
+import { registerNotify } from './notify.ts';
 import { registerSearch } from './search.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSearch(program);
   registerTail(program);
   registerMonitors(program);
+  registerNotify(program);
   registerBackup(program);
   return program;
 }

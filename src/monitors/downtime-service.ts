@@ -4,7 +4,9 @@
 // recorded through the evaluator's outbox (transition "Triggered", "Warn" or "No Data" from and to that state,
 // cause `downtime_expired`), unless another active downtime still covers the group. Canceling an active
 // downtime does the same with `canceled` / `downtime_canceled`. `ended_through` is persisted, so a window
-// that ended while Flowwatch was stopped is handled once at the next start, and never twice.
+// that ended while Flowwatch was stopped is handled once at the next start, and never twice. The tick also
+// notices windows that began and calls the `onWindowStart` hook (closing open incidents of the muted groups);
+// that is kept in memory only, so a start calls it again for every active window: the hook must tolerate it.
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import {
@@ -48,6 +50,9 @@ export class DowntimeService {
   private evaluator: MonitorEvaluator | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  /** per downtime id: the start of the window whose beginning was handled */
+  private readonly begun = new Map<string, number>();
+  private onBegin: ((d: Downtime, at: number) => Promise<unknown>) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly o: DowntimeServiceOptions) {
@@ -67,6 +72,11 @@ export class DowntimeService {
   /** The evaluator whose outbox receives end-of-downtime events. */
   attach(evaluator: MonitorEvaluator): void {
     this.evaluator = evaluator;
+  }
+
+  /** Called once per window when it begins (and for active windows at start): mute side effects. */
+  onWindowStart(fn: (d: Downtime, at: number) => Promise<unknown>): void {
+    this.onBegin = fn;
   }
 
   async stop(): Promise<void> {
@@ -125,6 +135,7 @@ export class DowntimeService {
   tick(): Promise<void> {
     this.ticking = this.ticking
       .then(() => this.endExpired())
+      .then(() => this.beginStarted())
       .catch((err: unknown) => this.o.logger?.error({ err }, 'handling the end of downtimes failed'));
     return this.ticking;
   }
@@ -143,6 +154,18 @@ export class DowntimeService {
       const ended = { ...d, ended_through: at };
       await this.update(ended);
       if (d.notify_end_types.includes('expired')) await this.endEvents(d, 'downtime_expired', at);
+    }
+  }
+
+  /** Calls the onWindowStart hook for windows that began (endExpired has cached each current window). */
+  private async beginStarted(): Promise<void> {
+    if (!this.onBegin) return;
+    const at = this.now();
+    for (const d of this.list) {
+      const w = d.canceled_at === null ? this.windows.get(d.id) : undefined;
+      if (!w || w.start > at || at >= w.end || this.begun.get(d.id) === w.start) continue;
+      await this.onBegin(d, at);
+      this.begun.set(d.id, w.start);
     }
   }
 

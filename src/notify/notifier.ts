@@ -93,6 +93,11 @@ export class Notifier {
       .catch((err: unknown) => this.o.logger?.error({ err }, 'dispatching monitor events failed'));
   }
 
+  /** Resolves when every monitor event saved so far has its jobs (one dispatch pass). */
+  async dispatched(): Promise<void> {
+    await this.dispatcher.dispatch();
+  }
+
   /** Makes a pending or dead job due now with a fresh deadline; undefined when there is no such job. */
   async retry(id: number): Promise<NotificationJob | undefined> {
     const now = this.now();

@@ -113,5 +113,41 @@ export function notificationStoreConformance(name: string, open: () => Promise<S
       });
       expect((await s.retryJob(head.id, 300, 900))?.state).toBe('delivered');
     });
+
+    it('lastJobs: the newest job not in dead letter of each recipient and group of a monitor, with its event', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const byPrefix = (e: { body: Record<string, unknown> }) => ({
+        jobs: (e.body.handles as string[]).map((handle) => ({
+          handle,
+          channel: handle.slice(1).split('-')[0]!.toLowerCase(),
+        })),
+        deadline_at: 1000,
+      });
+      const first = await event(store, ['@pagerduty-a', '@webhook-x', '@opsgenie-b']);
+      const again = await event(store, ['@PagerDuty-A']);
+      const other = await event(store, ['@pagerduty-a'], 'h');
+      await store.saveMonitorProgress(
+        [],
+        [{ monitor_id: 2, group_key: 'g', at: 5, body: { handles: ['@pagerduty-a'] } }],
+      );
+      await s.dispatchEvents(10, 100, byPrefix);
+      const dead = (await s.listJobs({ limit: 10 })).find((j) => j.event_id === other.id)!;
+      await s.recordAttempt(dead.id, {
+        kind: 'dead',
+        at: 101,
+        status: 400,
+        reason: 'http_4xx',
+        error: 'bad',
+      });
+      const last = await s.lastJobs(1, ['pagerduty', 'opsgenie']);
+      expect(last.map((d) => [d.job.handle, d.event.id])).toEqual([
+        ['@opsgenie-b', first.id],
+        ['@PagerDuty-A', again.id],
+      ]);
+      expect(last[1]!.event.body).toEqual({ handles: ['@PagerDuty-A'] });
+      expect(await s.lastJobs(1, ['slack'])).toEqual([]);
+      expect(await s.lastJobs(3, ['pagerduty'])).toEqual([]);
+    });
   });
 }

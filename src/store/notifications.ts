@@ -152,8 +152,13 @@ export interface NotificationStore {
   nextDue(): Promise<number | null>;
   /** Records one attempt's outcome (a summary's alerts follow it: delivered or dead with it). */
   recordAttempt(id: number, r: AttemptRecord): Promise<void>;
-  /** Jobs newest first, filtered by state. */
-  listJobs(q: { state?: JobState; limit: number; beforeId?: number }): Promise<NotificationJob[]>;
+  /** Jobs newest first, filtered by state and monitor. */
+  listJobs(q: {
+    state?: JobState;
+    limit: number;
+    beforeId?: number;
+    monitorId?: number;
+  }): Promise<NotificationJob[]>;
   getJob(id: number): Promise<NotificationJob | undefined>;
   /** Makes a pending or dead job due now with a fresh deadline and attempt count (a summary takes its alerts
    * along; an alert held by a summary is not sent on its own); the job after, or undefined. */

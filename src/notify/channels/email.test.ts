@@ -2,14 +2,12 @@
 // mailparser): subject, text and HTML parts, threading headers per alert cycle, auth, 4xx and 5xx replies,
 // a refused connection, the allow-list, and the password never in a result, a job record or a log line.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ParsedMail, simpleParser } from 'mailparser';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AT, sampleEvent } from '../../../test/helpers/notify.ts';
+import { SMTP_PASSWORD, SMTP_USER, type Smtp, startSmtp } from '../../../test/helpers/smtp.ts';
 import { ConfigError } from '../../config/settings.ts';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import type { Delivery } from '../channel.ts';
@@ -23,56 +21,8 @@ import {
 import { Notifier } from '../notifier.ts';
 import { buildEmailMessage, createEmailChannel } from './email.ts';
 
-const USER = 'flowwatch';
-const PASSWORD = 'Sup3r-s3cret-SMTP-pa55word';
-
-/** A local SMTP server: PLAIN auth over a plain connection, scripted RCPT replies, parsed messages. */
-interface Smtp {
-  port: number;
-  received: { mail: ParsedMail; from: string; to: string[]; user: string | undefined }[];
-  authFailures: number;
-  close(): Promise<void>;
-}
-
-async function startSmtp(): Promise<Smtp> {
-  const out: Smtp = { port: 0, received: [], authFailures: 0, close: async () => undefined };
-  const reply = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
-  const server = new SMTPServer({
-    logger: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    onAuth(auth, _session, cb) {
-      if (auth.username === USER && auth.password === PASSWORD) return cb(null, { user: auth.username });
-      out.authFailures++;
-      cb(reply(535, 'Authentication credentials invalid'));
-    },
-    onRcptTo(address, _session, cb) {
-      const local = address.address.split('@')[0];
-      if (local === 'nobody')
-        return cb(reply(550, '5.1.1 <nobody@example.com>: Recipient address rejected: User unknown'));
-      if (local === 'full') return cb(reply(452, '4.2.2 Mailbox full, try again later'));
-      cb();
-    },
-    onData(stream, session, cb) {
-      simpleParser(stream)
-        .then((mail) => {
-          out.received.push({
-            mail,
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            user: session.user as string | undefined,
-          });
-          cb();
-        })
-        .catch(cb);
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  out.port = (server.server.address() as AddressInfo).port;
-  out.close = () => new Promise<void>((r) => server.close(() => r()));
-  return out;
-}
+const USER = SMTP_USER;
+const PASSWORD = SMTP_PASSWORD;
 
 let smtp: Smtp;
 beforeAll(async () => {

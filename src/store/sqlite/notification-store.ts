@@ -353,13 +353,19 @@ export class SqliteNotificationStore implements NotificationStore {
     }
   }
 
-  async listJobs(q: { state?: JobState; limit: number; beforeId?: number }): Promise<NotificationJob[]> {
+  async listJobs(q: {
+    state?: JobState;
+    limit: number;
+    beforeId?: number;
+    monitorId?: number;
+  }): Promise<NotificationJob[]> {
     const rows = this.db
       .prepare(
         `SELECT ${JOB_COLUMNS} FROM notification_jobs
-         WHERE (@s IS NULL OR state = @s) AND (@b IS NULL OR id < @b) ORDER BY id DESC LIMIT @limit`,
+         WHERE (@s IS NULL OR state = @s) AND (@b IS NULL OR id < @b) AND (@m IS NULL OR monitor_id = @m)
+         ORDER BY id DESC LIMIT @limit`,
       )
-      .all({ s: q.state ?? null, b: q.beforeId ?? null, limit: q.limit }) as JobRow[];
+      .all({ s: q.state ?? null, b: q.beforeId ?? null, m: q.monitorId ?? null, limit: q.limit }) as JobRow[];
     return rows.map(toJob);
   }
 
