@@ -189,6 +189,41 @@ describe('monitor evaluator', () => {
     expect(await again.events(m.id)).toEqual(['* Triggered 2']);
   });
 
+  it('evaluation_delay shifts the window back; notify_no_data waits no_data_timeframe', async () => {
+    const { store, ev, at, events } = setup();
+    const delayed = await store.insertMonitor(
+      monitor('logs("status:error").last("1m") > 0', { evaluation_delay: 120 }),
+      T,
+    );
+    const nodata = await store.insertMonitor(
+      monitor('logs("status:error").rollup("avg", "@duration").last("1m") > 1000', {
+        notify_no_data: true,
+        no_data_timeframe: 10,
+      }),
+      T,
+    );
+    await ev.start();
+    at(T);
+    ev.feed([fail(T)]);
+    ev.tick();
+    await ev.stop();
+    // the log is ahead of the delayed window: not counted yet
+    expect(await events(delayed.id)).toEqual([]);
+    at(T + 2 * MIN + 1000);
+    ev.tick();
+    await ev.stop();
+    expect(await events(delayed.id)).toEqual(['* Triggered 1']);
+    // the avg monitor saw data at T; No Data only 10 minutes after its window last held data
+    at(T + 9 * MIN);
+    ev.tick();
+    await ev.stop();
+    expect(await events(nodata.id)).toEqual([]);
+    at(T + 11 * MIN + 2000);
+    ev.tick();
+    await ev.stop();
+    expect(await events(nodata.id)).toEqual(['* No Data null']);
+  });
+
   it.each([
     [['@flow_name', 'env'], undefined, null],
     [['@flow_name', 'env'], [], null],

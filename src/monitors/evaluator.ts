@@ -135,6 +135,9 @@ export function evalOptions(m: Monitor, q: MonitorQuery): EvalOptions {
         : 86_400_000
       : Number.POSITIVE_INFINITY,
     timeoutMs: o.timeout_h ? o.timeout_h * 3_600_000 : null,
+    // The older notify_no_data's no_data_timeframe (minutes); on_missing_data has no delay.
+    noDataDelayMs:
+      !o.on_missing_data && o.notify_no_data && o.no_data_timeframe ? o.no_data_timeframe * 60_000 : 0,
   };
 }
 

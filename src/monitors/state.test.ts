@@ -444,6 +444,19 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'no_data_timeframe: No Data only after that long without data; the status is kept meanwhile',
+    opts: { onMissingData: 'show_and_notify_no_data', noDataDelayMs: 600 * S },
+    steps: [
+      [0, 11, 'Alert', ['OK→Alert Triggered']],
+      [60, null, 'Alert', [], { state: { lastDataAt: 0 } }],
+      [599, null, 'Alert'],
+      [600, null, 'No Data', ['Alert→No Data No Data']],
+      [700, 3, 'OK', ['No Data→OK Recovered']],
+      [800, null, 'OK'],
+      [1300, null, 'No Data', ['OK→No Data No Data']],
+    ],
+  },
+  {
     name: 'count + show_and_notify_no_data: Alert → No Data → Warn',
     opts: { onMissingData: 'show_and_notify_no_data', thresholds: WARN5 },
     steps: [

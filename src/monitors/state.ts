@@ -47,6 +47,8 @@
  *      apply.
  *    - `show_no_data` / `show_and_notify_no_data`: status No Data (silent / notified).
  *    - `resolve`: status OK ("Recovered" from a triggered status).
+ *    `noDataDelayMs` (no_data_timeframe of the older notify_no_data) holds No Data back until the group has had
+ *    no data for that long (measured from `lastDataAt`, or `firstSeenAt`); meanwhile the status is kept.
  *    `lastDataAt` only moves on real data: a count window evaluated as 0 is still "no data" for group
  *    retention and timeout (Datadog: both start "as soon as the monitor query returns no data").
  * 7. A group never seen before with no data: a group cannot be discovered without data, so the result is
@@ -111,6 +113,11 @@ export interface EvalOptions {
   groupRetentionMs: number;
   /** timeout_h: a triggered group with no data for this long is resolved */
   timeoutMs: number | null;
+  /**
+   * no_data_timeframe (with the older notify_no_data): No Data only once the group has had no data for this
+   * long; until then it keeps its status. Absent or 0: at once.
+   */
+  noDataDelayMs?: number;
 }
 
 export interface GroupState {
@@ -444,6 +451,10 @@ interface Target {
 /** Choices 6 and 10: the target status of a call without data for this group. */
 function withoutData(s: GroupState, now: number, opts: EvalOptions, ctx: EvalContext): Target {
   const t = missingDataTarget(s.status, opts, ctx);
+  // no_data_timeframe: No Data waits until the group has had no data for that long.
+  const quiet = now - (s.lastDataAt ?? s.firstSeenAt);
+  if (t.target === 'No Data' && opts.noDataDelayMs && quiet < opts.noDataDelayMs)
+    return { target: s.status, evaluated: null, cause: t.cause };
   // Choice 10: timeout_h auto-resolves an Alert/Warn group that has had no data for timeoutMs (and has not
   // been triggered for as long: after an auto-resolve, a re-trigger is resolved again only timeoutMs later).
   const triggered = (x: MonitorStatus) => x === 'Alert' || x === 'Warn';
