@@ -165,6 +165,11 @@ export interface NotificationStore {
   retryJob(id: number, now: number, deadline_at: number): Promise<NotificationJob | undefined>;
   /** Jobs per state (metrics). */
   countJobs(): Promise<Record<JobState, number>>;
+  /**
+   * Of each queue (recipient, group) of a monitor on the given channels, the newest job not in dead letter,
+   * with its event: what each recipient last accepted (or will) about each group, e.g. an open incident.
+   */
+  lastJobs(monitorId: number, channels: readonly string[]): Promise<DueJob[]>;
 }
 
 /** The queue a job belongs to: its transitions are delivered in order. */

@@ -408,4 +408,26 @@ export class SqliteNotificationStore implements NotificationStore {
     for (const r of rows) out[r.state] = r.n;
     return out;
   }
+
+  async lastJobs(monitorId: number, channels: readonly string[]): Promise<DueJob[]> {
+    // A scan of the monitor's jobs (no index on monitor_id): run on a monitor's delete or mute only.
+    const rows = this.db
+      .prepare(
+        `SELECT ${JOB_COLUMNS} FROM notification_jobs WHERE id IN (
+           SELECT max(id) FROM notification_jobs
+           WHERE monitor_id = ? AND state != 'dead' AND channel IN (SELECT value FROM json_each(?))
+           GROUP BY queue_key)
+         ORDER BY id`,
+      )
+      .all(monitorId, JSON.stringify(channels)) as JobRow[];
+    const ev = this.db.prepare(
+      'SELECT id, monitor_id, group_key, at, body, delivered_at FROM monitor_events WHERE id = ?',
+    );
+    return rows.flatMap((r) => {
+      const e = ev.get(r.event_id) as EventRow | undefined;
+      return e
+        ? [{ job: toJob(r), event: { ...e, body: JSON.parse(e.body) as Record<string, unknown> } }]
+        : [];
+    });
+  }
 }
