@@ -75,7 +75,7 @@ describe('Slack and PagerDuty, end to end', () => {
         '{{#is_recovery}}{{@flow_name.name}} recovered @slack-okta-alerts @pagerduty-okta{{/is_recovery}}',
       priority: 1,
       tags: ['team:iam'],
-      options: { thresholds: { critical: 0 }, new_group_delay: 0 },
+      options: { thresholds: { critical: 0 }, new_group_delay: 0, enable_logs_sample: true },
     });
     expect(m.status).toBe(200);
     const run = `e2e-${Date.now()}`;
