@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AT, sampleEvent } from '../../../test/helpers/notify.ts';
 import { SMTP_PASSWORD, SMTP_USER, type Smtp, startSmtp } from '../../../test/helpers/smtp.ts';
 import { ConfigError } from '../../config/settings.ts';
+import type { NotificationJob } from '../../store/notifications.ts';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { summaryEvent } from '../bundle.ts';
 import type { Delivery } from '../channel.ts';
 import {
   describeNotifications,
@@ -158,6 +160,35 @@ describe('email message', () => {
     // no sample log on a recovery
     expect(trigger.text).toContain('Sample log:\nFlow failed: Sync Users');
     expect(recovery.text).not.toContain('Sample log');
+  });
+
+  it('a bundle summary lists its alerts without a value of its own; the channel accepts bundling', () => {
+    const members = ['Payroll', 'Sync Groups'].map((flow, i) => ({
+      ...sampleEvent({ group: { '@flow_name': flow } }),
+      id: 50 + i,
+      group_key: `@flow_name:${flow}`,
+      at: AT + 1000 * (i + 1),
+    }));
+    const job = {
+      id: 9,
+      handle: '@oncall@example.com',
+      group_key: 'bundle:9',
+      event_id: 50,
+      monitor_id: 7,
+      created_at: AT,
+      next_attempt_at: AT + 300_000,
+      detail: { opened_at: AT, closes_at: AT + 300_000 },
+    } as unknown as NotificationJob;
+    const summary = summaryEvent(job, members);
+    const m = buildEmailMessage(summary, { from: 'alerts@example.com' });
+    expect(m.subject).toBe(summary.body.title);
+    expect(m.text).toContain('2 more flows failing for @oncall@example.com');
+    expect(m.text).not.toContain('Value:');
+    expect(m.text).toContain('Monitors: https://flowwatch.example.com/monitors/7');
+    expect(m.html).toMatch(
+      /<strong>Triggered<\/strong> <a href="https:\/\/flowwatch\.example\.com\/monitors\/7">Okta flow failures on @flow_name:Payroll<\/a>/,
+    );
+    expect(createEmailChannel({ config: () => emptyNotificationsConfig() }).bundles).toBe(true);
   });
 
   it('escapes HTML in every value the event carries', () => {

@@ -25,6 +25,8 @@ interface Body {
   log_link?: string;
   monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[] };
   sample?: { attributes?: Record<string, unknown> } | null;
+  /** a bundle's summary (notify/bundle.ts): its message lists the alerts */
+  bundle?: { link?: string };
 }
 
 /** A recipient address as a handle gives it (no display name, no quoting). */
@@ -108,6 +110,11 @@ function contentOf(e: MonitorEventRecord, b: Body, text: (k: string) => string):
     ['Monitor', text('LINK')],
     ['Related logs', b.log_link ?? ''],
   ];
+  // A summary has no value of its own: its message lists the alerts, with their links.
+  if (b.bundle) {
+    fields.splice(0, fields.length, ['Priority', text('ALERT_PRIORITY')]);
+    links.splice(0, links.length, ['Monitors', b.bundle.link ?? '']);
+  }
   // Samples are not shown on recoveries (as Slack and Datadog).
   const s = to !== 'OK' ? b.sample?.attributes : undefined;
   const sample = [
@@ -304,6 +311,8 @@ async function sendMessage(
 export function createEmailChannel(o: { config: () => NotificationsConfig }): Channel {
   return {
     name: 'email',
+    // Summaries read well as mail (title, then one line per alert), and email is where floods hurt.
+    bundles: true,
     async send(d: Delivery): Promise<SendResult> {
       const cfg = o.config().email;
       if (!cfg)
