@@ -37,6 +37,19 @@ describe('Teams payload', () => {
   it('follows §7.4: a message with one adaptive card 1.4, title, message, facts and links', () => {
     const p = buildTeamsPayload(sampleEvent()) as any;
     expect(teamsProblems(p)).toEqual([]);
+    // The fake's check is real: a MessageCard-era body or a 1.5 card with an empty TextBlock is refused.
+    expect(teamsProblems({ '@type': 'MessageCard', text: 'x' })).toEqual([
+      'type must be "message"',
+      'one attachment expected',
+    ]);
+    const bad = structuredClone(p);
+    bad.attachments[0].content.version = '1.5';
+    bad.attachments[0].content.body.push({ type: 'TextBlock', text: '' }, { type: 'Input.Text' });
+    expect(teamsProblems(bad)).toEqual([
+      'content.version must be 1.0–1.4 (Teams)',
+      'content.body[5]: TextBlock needs text',
+      'content.body[6]: unknown element Input.Text',
+    ]);
     expect(p.type).toBe('message');
     expect(p.attachments[0]).toMatchObject({
       contentType: 'application/vnd.microsoft.card.adaptive',
