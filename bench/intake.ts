@@ -235,9 +235,17 @@ async function main(): Promise<void> {
   const build = ensureBuilt();
   log(`build: ${build}`);
   const rssSingle = new RssSampler();
-  const single = await singleEvents(rssSingle);
+  const single =
+    process.env.BENCH_ONLY_GZIP === '1'
+      ? { report: undefined as never, launcher: '' }
+      : await singleEvents(rssSingle);
   const rssBatch = new RssSampler();
   const batch = await gzipBatches(rssBatch);
+  if (process.env.BENCH_ONLY_GZIP === '1') {
+    // An experiment on the gzip rounds (memory): the figures are printed, docs/benchmarks.md is left alone.
+    log(`gzip rounds only: max VmRSS ${Math.round(rssBatch.max / 1048576)} MB`);
+    return;
+  }
   const report: Report = {
     date: `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     node: process.version,

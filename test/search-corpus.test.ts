@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../src/domain/log-event.ts';
 import { compileMatcher } from '../src/search/match.ts';
 import { parseQuery } from '../src/search/parse.ts';
+import { SharedMatchers } from '../src/search/shared-match.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from './helpers/server.ts';
 import { ALL, CASES, ERRORS } from './search-corpus.cases.ts';
@@ -35,6 +36,21 @@ describe('search corpus, in memory', () => {
     const match = compileMatcher(parseQuery(c.query));
     const got = EVENTS.filter((e) => match(e.event)).map((e) => e.name);
     expect(sorted(got), c.why).toEqual(sorted(c.expect));
+  });
+});
+
+describe('search corpus, all queries as one family of shared matchers (the monitors)', () => {
+  it('gives every case its expected events, log by log across the family', () => {
+    const family = new SharedMatchers();
+    const matchers = CASES.map((c) => family.compile(parseQuery(c.query)));
+    // fewer distinct conjuncts than queries' conjuncts: some are shared
+    expect(family.size).toBeLessThan(CASES.length * 2);
+    const got = CASES.map(() => [] as string[]);
+    // as the evaluator: each log through every query, so remembered conjunct results are reused
+    for (const e of EVENTS) for (const [i, m] of matchers.entries()) if (m(e.event)) got[i]?.push(e.name);
+    CASES.forEach((c, i) => {
+      expect(sorted(got[i] ?? []), `${c.query}: ${c.why}`).toEqual(sorted(c.expect));
+    });
   });
 });
 

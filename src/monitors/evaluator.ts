@@ -12,7 +12,8 @@
 import type { Logger } from 'pino';
 import type { LogEvent } from '../domain/log-event.ts';
 import { facetValues, parseFacet } from '../search/aggregate.ts';
-import { compileMatcher, type Matcher } from '../search/match.ts';
+import type { Matcher } from '../search/match.ts';
+import { SharedMatchers } from '../search/shared-match.ts';
 import type { MonitorEventRecord, Store } from '../store/store.ts';
 import type { Muting } from './downtime.ts';
 import type { Monitor } from './model.ts';
@@ -143,6 +144,8 @@ export function evalOptions(m: Monitor, q: MonitorQuery): EvalOptions {
 
 export class MonitorEvaluator {
   private readonly monitors = new Map<number, Compiled>();
+  /** the monitors' queries: a conjunct several share (`service:okta`) is tested once per log */
+  private readonly matchers = new SharedMatchers();
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -219,19 +222,29 @@ export class MonitorEvaluator {
   feed(events: LogEvent[]): void {
     if (this.monitors.size === 0) return;
     const now = this.now();
-    for (const c of this.monitors.values()) {
-      const touched = new Set<Group>();
-      for (const e of events) {
+    // Log by log, every monitor: the shared matchers test each log's common conjuncts once.
+    let touched: Map<Compiled, Set<Group>> | undefined;
+    for (const e of events) {
+      for (const c of this.monitors.values()) {
         if (!c.match(e)) continue;
-        for (const g of this.addLog(c, e, now)) touched.add(g);
+        const took = this.addLog(c, e, now);
+        if (took.length === 0) continue;
+        touched ??= new Map();
+        const groups = touched.get(c);
+        if (groups) for (const g of took) groups.add(g);
+        else touched.set(c, new Set(took));
       }
-      if (touched.size === 0) continue;
+    }
+    if (!touched) return;
+    for (const c of this.monitors.values()) {
+      const groups = touched.get(c);
+      if (!groups) continue;
       // Counts are cheap and are what pages people: evaluated on the log that crosses the threshold.
       // Measures (sums, averages, percentiles over whole windows) are evaluated at most every
       // MEASURE_DEBOUNCE_MS: a burst of logs costs one evaluation, not one per log.
-      if (c.query.rollup === 'count') this.evaluate(c, [...touched], now);
+      if (c.query.rollup === 'count') this.evaluate(c, [...groups], now);
       else {
-        for (const g of touched) c.dirty.add(g);
+        for (const g of groups) c.dirty.add(g);
         this.flushTimer ??= setTimeout(() => this.flush(), MEASURE_DEBOUNCE_MS);
       }
     }
@@ -267,7 +280,7 @@ export class MonitorEvaluator {
     const c: Compiled = {
       monitor: m,
       query,
-      match: compileMatcher(query.filter),
+      match: this.matchers.compile(query.filter),
       opts: evalOptions(m, query),
       facets: query.groupBy.map(parseFacet),
       measure: query.measure ? parseFacet(query.measure) : null,
@@ -367,7 +380,7 @@ export class MonitorEvaluator {
       }
       g.state = state;
       // Persist what a restart needs: status changes and notification bookkeeping, not every value.
-      if (!prev || persistedPart(prev) !== persistedPart(state))
+      if (!prev || !samePersisted(prev, state))
         saves.push({ monitor_id: c.monitor.id, group_key: g.key, state: { ...state, by: g.by } });
       for (const t of transitions) {
         const ev: MonitorEvent = {
@@ -450,7 +463,10 @@ export function groupKey(by: Record<string, string>): string {
     .join(',');
 }
 
-function persistedPart(s: GroupState): string {
-  const { lastValue: _v, lastDataAt: _d, ...rest } = s;
-  return JSON.stringify(rest);
+/** Whether two states agree on what a restart needs (all but the last value and data time). */
+function samePersisted(a: GroupState, b: GroupState): boolean {
+  const ka = Object.keys(a) as (keyof GroupState)[];
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (k !== 'lastValue' && k !== 'lastDataAt' && a[k] !== b[k]) return false;
+  return true;
 }

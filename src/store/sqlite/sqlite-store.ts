@@ -113,6 +113,8 @@ export class SqliteStore implements Store {
   private inline: WriteConnection | undefined;
   private worker: WriteClient | undefined;
   private closed = false;
+  /** statements of saveMonitorProgress (called on every monitor state change) */
+  private progress: Record<'put' | 'del' | 'add', Database.Statement> | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     const file = opts.file ?? sqlitePath(opts.dataDir ?? './data');
@@ -481,18 +483,21 @@ export class SqliteStore implements Store {
     groups: { monitor_id: number; group_key: string; state: unknown | null }[],
     events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[],
   ): Promise<MonitorEventRecord[]> {
-    return this.db.transaction(() => {
-      const put = this.db.prepare(
+    this.progress ??= {
+      put: this.db.prepare(
         'INSERT INTO monitor_groups (monitor_id, group_key, state) VALUES (?, ?, ?) ON CONFLICT (monitor_id, group_key) DO UPDATE SET state = excluded.state',
-      );
-      const del = this.db.prepare('DELETE FROM monitor_groups WHERE monitor_id = ? AND group_key = ?');
+      ),
+      del: this.db.prepare('DELETE FROM monitor_groups WHERE monitor_id = ? AND group_key = ?'),
+      add: this.db.prepare(
+        'INSERT INTO monitor_events (monitor_id, group_key, at, body) VALUES (?, ?, ?, ?)',
+      ),
+    };
+    const { put, del, add } = this.progress;
+    return this.db.transaction(() => {
       for (const g of groups) {
         if (g.state === null) del.run(g.monitor_id, g.group_key);
         else put.run(g.monitor_id, g.group_key, JSON.stringify(g.state));
       }
-      const add = this.db.prepare(
-        'INSERT INTO monitor_events (monitor_id, group_key, at, body) VALUES (?, ?, ?, ?)',
-      );
       return events.map((e) => {
         const r = add.run(e.monitor_id, e.group_key, e.at, JSON.stringify(e.body));
         return { ...e, id: Number(r.lastInsertRowid), delivered_at: null };
