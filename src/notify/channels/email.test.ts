@@ -258,7 +258,9 @@ describe('email channel (real SMTP server)', () => {
     const before = smtp.received.length;
     const unknown = await channel.send(delivery('nobody@example.com'));
     expect(unknown).toMatchObject({ ok: false, retryable: false, reason: 'smtp_5xx', status: 550 });
-    expect(unknown.ok || unknown.detail).toContain(`SMTP server 127.0.0.1:${smtp.port} answered 550 5.1.1`);
+    expect(unknown.ok || unknown.detail).toBe(
+      `SMTP server 127.0.0.1:${smtp.port} answered 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown (to RCPT TO)`,
+    );
     const full = await channel.send(delivery('full@example.com'));
     expect(full).toMatchObject({ ok: false, retryable: true, reason: 'smtp_4xx', status: 452 });
     expect(smtp.received.length).toBe(before);
@@ -268,6 +270,7 @@ describe('email channel (real SMTP server)', () => {
     }).send(delivery('oncall@example.com'));
     expect(badPassword).toMatchObject({ ok: false, retryable: false, reason: 'smtp_5xx', status: 535 });
     expect(JSON.stringify(badPassword)).not.toContain('wrong-password-123');
+    expect(badPassword.ok || badPassword.detail).toMatch(/answered 535 .*\(to AUTH PLAIN\)$/);
 
     const closed = await startSmtp();
     await closed.close();

@@ -206,9 +206,18 @@ export function buildEmailMessage(
   };
 }
 
+/** ` (to RCPT TO)`: the SMTP verb the reply answered (never an argument: no credentials, no address). */
+function commandOf(command: string | undefined): string {
+  const verb = /^(?:EHLO|HELO|STARTTLS|AUTH [A-Z0-9-]+|MAIL FROM|RCPT TO|DATA|RSET)$/.exec(
+    command ?? '',
+  )?.[0];
+  return verb ? ` (to ${verb})` : '';
+}
+
 /** Classifies a failed send by the SMTP reply or the connection error (never echoes credentials). */
 export function resultOfSmtpError(err: unknown, what: string): SendResult {
   const e = err as {
+    command?: string;
     code?: string;
     responseCode?: number;
     response?: string;
@@ -225,7 +234,7 @@ export function resultOfSmtpError(err: unknown, what: string): SendResult {
       retryable,
       reason: code < 500 ? 'smtp_4xx' : 'smtp_5xx',
       status: code,
-      detail: `${what} answered ${reply}`,
+      detail: `${what} answered ${reply}${commandOf(e.command)}`,
     };
   }
   switch (e.code) {
