@@ -64,6 +64,26 @@ export function notificationStoreConformance(name: string, open: () => Promise<S
       expect(stored?.delivered_at).toBe(100);
     });
 
+    it('lists jobs filtered by monitor and state, newest first', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const a = await event(store, ['@webhook-a', '@webhook-b']);
+      const [b] = await store.saveMonitorProgress(
+        [],
+        [{ monitor_id: 2, group_key: 'g', at: 6, body: { handles: ['@webhook-a'] } }],
+      );
+      await s.dispatchEvents(10, 100, plan);
+      expect((await s.listJobs({ limit: 10, monitorId: 2 })).map((j) => j.event_id)).toEqual([b!.id]);
+      const first = await s.listJobs({ limit: 10, monitorId: 1 });
+      expect(first.map((j) => [j.event_id, j.handle])).toEqual([
+        [a.id, '@webhook-b'],
+        [a.id, '@webhook-a'],
+      ]);
+      expect(await s.listJobs({ limit: 10, monitorId: 3 })).toEqual([]);
+      expect(await s.listJobs({ limit: 10, monitorId: 2, state: 'dead' })).toEqual([]);
+      expect(await s.listJobs({ limit: 1, monitorId: 1, beforeId: first[0]!.id })).toEqual([first[1]]);
+    });
+
     it('offers only the due head of each queue, skipping busy queues, and records attempts', async () => {
       const store = await open();
       const s = store.notifications;
