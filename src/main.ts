@@ -1,4 +1,5 @@
 // Composition root: settings → store → keys → writer → HTTP server, and the orderly stop.
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildServer } from './api/server.ts';
@@ -150,7 +151,14 @@ export async function startServer(
   baseUrl = settings.public_url ?? url;
   ready = true;
   logger.info(
-    { url, store: store.kind, data_dir: settings.data_dir, public_url: settings.public_url },
+    {
+      url,
+      store: store.kind,
+      data_dir: settings.data_dir,
+      public_url: settings.public_url,
+      // `npm start` caps it at 256 MB (docs/operations.md, Memory); V8's default is a share of the RAM
+      heap_limit_mb: Math.round(getHeapStatistics().heap_size_limit / 1048576),
+    },
     'Flowwatch is listening',
   );
 

@@ -1,13 +1,23 @@
 // Flowwatch under test: `flowwatch serve` from the built dist (bin/flowwatch.js) as a child process, on a
 // temporary data directory with known keys.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type Child, freePort, spawnNode, tempDir, waitHealthy } from './children.ts';
 
 /** Repository root. */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** The node flags of the `start` script in package.json (the server's heap cap). */
+export const START_NODE_ARGS: string[] = (
+  /^node ((?:--\S+ )*)bin\/flowwatch\.js serve$/.exec(
+    (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } })
+      .scripts.start,
+  )?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
 /** Intake key the benchmark servers accept. */
 export const API_KEY = 'bench-api-key-0123456789abcdef00000';
 export const APP_KEY = 'bench-app-key-0123456789abcdef000000000000';
@@ -47,8 +57,12 @@ export async function startFlowwatch(): Promise<FlowwatchChild> {
     FLOWWATCH_APP_KEY: APP_KEY,
     FLOWWATCH_LOG_LEVEL: 'warn',
   };
-  // e.g. BENCH_FLOWWATCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/profiles" to profile the server
-  const nodeArgs = (process.env.BENCH_FLOWWATCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // As `npm start` runs it (package.json: the V8 heap capped, docs/operations.md), plus e.g.
+  // BENCH_FLOWWATCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/profiles" to profile the server.
+  const nodeArgs = [
+    ...START_NODE_ARGS,
+    ...(process.env.BENCH_FLOWWATCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const port = await freePort();
   const child = spawnNode(
     [...nodeArgs, 'bin/flowwatch.js', 'serve', '--port', String(port), '--data-dir', dataDir],

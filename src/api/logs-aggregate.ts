@@ -10,6 +10,7 @@ import {
   type GroupBy,
   parseFacet,
   parseInterval,
+  TooManyGroupsError,
 } from '../search/aggregate.ts';
 import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
@@ -137,7 +138,10 @@ export function registerLogsAggregate(app: FastifyInstance, deps: ServerDeps): v
   app.post('/api/v2/logs/analytics/aggregate', { onRequest: appKeyHook(deps.keys) }, async (req) => {
     const started = performance.now();
     const { request, query } = readRequest(req.body ?? {}, Date.now());
-    const buckets = await deps.store.aggregateLogs(request, query);
+    const buckets = await deps.store.aggregateLogs(request, query).catch((err: unknown) => {
+      if (err instanceof TooManyGroupsError) throw new HttpError(400, err.message);
+      throw err;
+    });
     return {
       data: { buckets },
       meta: {

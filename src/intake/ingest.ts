@@ -52,6 +52,8 @@ export async function ingest(
     if (event) events.push(event);
     else dropped++;
   }
+  // The parsed body is not needed any more: let it go while the logs wait for their commit.
+  items.length = 0;
   let toStore = events;
   if (deps.pipelines && events.length > 0) {
     const before = events.map((e) => e.timestamp);

@@ -107,7 +107,10 @@ export class LogWriter {
       const count = batch.reduce((n, p) => n + p.encoded.count, 0);
       const end = this.metrics.commitSeconds.startTimer();
       try {
-        const inserted = await this.store.appendEncoded(batch.map((p) => p.encoded));
+        const committing = this.store.appendEncoded(batch.map((p) => p.encoded));
+        // The rows are with the store now (posted to the writer thread): this heap need not keep them.
+        for (const p of batch) p.encoded = { count: p.encoded.count, bytes: p.encoded.bytes };
+        const inserted = await committing;
         end();
         this.failure = undefined;
         this.metrics.commitBatch.observe(count);

@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../domain/log-event.ts';
 import { makeLog } from '../store/conformance.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { type AggregateRequest, Aggregator, parseFacet, parseInterval } from './aggregate.ts';
+import {
+  type AggregateRequest,
+  Aggregator,
+  MAX_AGGREGATE_GROUPS,
+  parseFacet,
+  parseInterval,
+  TooManyGroupsError,
+} from './aggregate.ts';
 import { compileMatcher } from './match.ts';
 import { parseQuery } from './parse.ts';
 
@@ -146,6 +153,28 @@ describe('aggregate', () => {
     expect(left.n).toBe(events.filter((e) => e.timestamp >= T + 10 * H).length);
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to build more groups than MAX_AGGREGATE_GROUPS (a group-by on an id), keeping memory bounded', () => {
+    const req: AggregateRequest = {
+      from: T,
+      to: T + H,
+      computes: [{ aggregation: 'count', type: 'total', interval: 0 }],
+      groupBy: [
+        {
+          facet: parseFacet('@execution_id'),
+          limit: 10,
+          sort: { aggregation: 'count', order: 'desc', type: 'measure' },
+        },
+      ],
+    };
+    const agg = new Aggregator(req);
+    const log = (i: number) => makeLog({ timestamp: T, attributes: { execution_id: `e${i}` } });
+    for (let i = 0; i < MAX_AGGREGATE_GROUPS; i++) agg.addLog(log(i));
+    // an existing group still takes logs; a new one is refused with advice
+    agg.addLog(log(7));
+    expect(() => agg.addLog(log(MAX_AGGREGATE_GROUPS))).toThrow(TooManyGroupsError);
+    expect(() => agg.addLog(log(MAX_AGGREGATE_GROUPS))).toThrow(/group by a facet with fewer values/);
   });
 
   it('groups arrays by element, tags by value, and computes percentiles and cardinality', () => {

@@ -203,6 +203,19 @@ export function sqlGroupable(req: AggregateRequest, isComplex: (path: string) =>
   );
 }
 
+/** Most groups (distinct combinations of the group-by values) one request may build in memory. */
+export const MAX_AGGREGATE_GROUPS = 100_000;
+
+/** A request whose group-bys have more distinct values than an answer can hold (a 400 for the API). */
+export class TooManyGroupsError extends Error {
+  constructor() {
+    super(
+      `the group-by facets have more than ${MAX_AGGREGATE_GROUPS.toLocaleString('en-US')} distinct ` +
+        'combinations in this range: group by a facet with fewer values, narrow the query or shorten the range',
+    );
+  }
+}
+
 /** Groups being built: finest-level key → per measure accumulators (overall and per time bucket). */
 export class Aggregator {
   private readonly measures: Measure[];
@@ -223,6 +236,8 @@ export class Aggregator {
     const key = JSON.stringify(by);
     let g = this.groups.get(key);
     if (!g) {
+      // Bounded memory: a group-by on an id (millions of values) is refused, not built.
+      if (this.groups.size >= MAX_AGGREGATE_GROUPS) throw new TooManyGroupsError();
       g = { by, total: this.measures.map(newAcc), series: new Map() };
       this.groups.set(key, g);
     }

@@ -133,19 +133,24 @@ export class SqliteStore implements Store {
   }
 
   /** Runs a write on the write connection (opened on first use), mapping SQLite errors to typed ones. */
-  private async write<T>(op: (c: WriteConnection) => T, req: WriteCall): Promise<T> {
+  /**
+   * Runs a write on the write connection (opened on first use), mapping SQLite errors to typed ones. Not
+   * async: once a request is posted to the writer thread nothing here holds its rows (a batch of big logs
+   * is not kept alive on this heap while it commits).
+   */
+  private write<T>(op: (c: WriteConnection) => T, req: WriteCall): Promise<T> {
     try {
       if (this.mode === 'inline') {
         this.inline ??= openWriteConnection(this.writeOptions);
-        return op(this.inline);
+        return Promise.resolve(op(this.inline));
       }
       // A crashed writer thread failed only the batches it held (their requests got 503, nothing was
       // acknowledged); the next write starts a fresh thread.
       if (!this.worker?.alive && !this.closed) this.worker = new WriteClient(this.writeOptions);
       if (!this.worker) throw new StoreUnavailableError('the store is closed');
-      return await this.worker.request<T>(req);
+      return this.worker.request<T>(req).catch(wrap);
     } catch (err) {
-      wrap(err);
+      return Promise.reject(err).catch(wrap);
     }
   }
 
