@@ -6,6 +6,7 @@ import type { NotificationRule } from '../notify/rule-model.ts';
 import type { Pipeline } from '../pipelines/model.ts';
 import type { AggregateRequest, Bucket } from '../search/aggregate.ts';
 import type { Query } from '../search/ast.ts';
+import type { IntegrationStore } from './integrations.ts';
 import type { NotificationStore } from './notifications.ts';
 
 /** A time-range read of logs, newest or oldest first, paged by an opaque cursor. */
@@ -71,6 +72,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Webhooks and the notification delivery outbox (notifications.ts). */
   readonly notifications: NotificationStore;
+  /** Recipients defined through Datadog's integration APIs (integrations.ts). */
+  readonly integrations: IntegrationStore;
   /** Appends logs in one transaction; returns, per event, false when it was a duplicate (same dedup_key). */
   appendLogs(events: LogEvent[]): Promise<boolean[]>;
   /**

@@ -236,6 +236,25 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX notification_bundles_open ON notification_bundles (handle_key, closes_at);
     `,
   },
+  {
+    version: 13,
+    name: 'notifications: recipients of the integration APIs (PagerDuty, Slack, Opsgenie, Teams)',
+    // One table for the four kinds (store/integrations.ts): a name is unique per kind and Slack account.
+    sql: `
+      CREATE TABLE integrations (
+        kind TEXT NOT NULL CHECK (kind IN ('pagerduty', 'slack', 'opsgenie', 'teams')),
+        id TEXT NOT NULL,
+        scope TEXT NOT NULL COLLATE NOCASE,
+        name TEXT NOT NULL COLLATE NOCASE,
+        secret TEXT,
+        attributes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id),
+        UNIQUE (kind, scope, name)
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

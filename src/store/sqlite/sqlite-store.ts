@@ -31,6 +31,7 @@ import {
   StoreFullError,
   StoreUnavailableError,
 } from '../store.ts';
+import { SqliteIntegrationStore } from './integration-store.ts';
 import { attributeExpr, INDEXED_ATTRIBUTES, migrate } from './migrations.ts';
 import { SqliteNotificationStore } from './notification-store.ts';
 import { addRollups, HOUR, rollupEligible } from './rollups.ts';
@@ -107,6 +108,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly notifications: SqliteNotificationStore;
+  readonly integrations: SqliteIntegrationStore;
   private dataVersion = -1;
   private readonly writeOptions: WriteOptions;
   private readonly mode: 'worker' | 'inline';
@@ -128,6 +130,7 @@ export class SqliteStore implements Store {
     }
     registerSearchFunctions(this.db);
     this.notifications = new SqliteNotificationStore(this.db);
+    this.integrations = new SqliteIntegrationStore(this.db);
     this.writeOptions = { file, fsyncOnCommit: opts.fsyncOnCommit, maxSizeMb: opts.maxSizeMb };
     this.mode = opts.writer ?? 'inline';
   }
