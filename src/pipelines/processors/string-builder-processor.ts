@@ -19,7 +19,7 @@ export const stringBuilderProcessor = defineProcessor({
     is_replace_missing: z.boolean().default(false),
   }),
   compile(def) {
-    const parts = def.template.split(PLACEHOLDER);
+    const parts = def.template.split(PLACEHOLDER).map((p, i) => (i % 2 === 1 ? p.trim() : p));
     return (log) => {
       let out = '';
       for (let i = 0; i < parts.length; i++) {
@@ -28,17 +28,22 @@ export const stringBuilderProcessor = defineProcessor({
           out += part;
           continue;
         }
-        const text = render(getPath(log.event, part.trim()));
+        const text = render(getPath(log.event, part));
         if (text === undefined) {
           if (!def.is_replace_missing) return;
           continue;
         }
         out += text;
       }
-      setAttribute(log.event.attributes, def.target, [...out].slice(0, MAX_RESULT).join(''));
+      setAttribute(log.event.attributes, def.target, cut(out));
     };
   },
 });
+
+/** The first MAX_RESULT characters (code points); a string of at most that many UTF-16 units is kept as is. */
+function cut(s: string): string {
+  return s.length <= MAX_RESULT ? s : [...s].slice(0, MAX_RESULT).join('');
+}
 
 function render(v: Json | undefined): string | undefined {
   if (v === undefined || v === null) return undefined;
