@@ -13,6 +13,7 @@ import { MonitorEvaluator } from './monitors/evaluator.ts';
 import { bundleWindowMs } from './notify/bundle.ts';
 import { IncidentCloser } from './notify/close-incidents.ts';
 import { NotificationsConfigSource, type ReloadResult } from './notify/config.ts';
+import { IntegrationRecipients } from './notify/integrations.ts';
 import { Notifier } from './notify/notifier.ts';
 import { recipientsFor } from './notify/rules.ts';
 import { PipelineService } from './pipelines/service.ts';
@@ -51,6 +52,13 @@ export async function startServer(
   for (const w of bootstrap.warnings) logger.warn(w);
   await keys.reload();
   await store.changedElsewhere();
+  // Recipients of the integration APIs, merged with the file's (the file wins a name both define).
+  const integrations = new IntegrationRecipients({
+    store: store.integrations,
+    file: () => channelConfig.current(),
+    logger,
+  });
+  await integrations.load();
   const pipelines = new PipelineService(store);
   await pipelines.start();
   const writer = new LogWriter(store, metrics, settings.max_queue_events);
@@ -66,7 +74,7 @@ export async function startServer(
     retry: { baseMs: settings.notify_retry_base_ms, maxMs: settings.notify_retry_max_ms },
     deadLetterAfterMs: settings.notify_dead_letter_after_s * 1000,
     webhookTimeoutMs: settings.notify_webhook_timeout_ms,
-    channelConfig: () => channelConfig.current(),
+    channelConfig: () => integrations.current(),
     // The message's @-handles merged with those of matching notification rules (loaded once per pass).
     recipients: async () => {
       const rules = await store.listNotificationRules();
@@ -109,6 +117,7 @@ export async function startServer(
     monitors,
     notifier,
     incidents,
+    integrations,
     downtimes,
     ready: () => ready,
   });

@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { DowntimeService } from '../monitors/downtime-service.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import type { IncidentCloser } from '../notify/close-incidents.ts';
+import type { IntegrationRecipients } from '../notify/integrations.ts';
 import type { Notifier } from '../notify/notifier.ts';
 import type { PipelineService } from '../pipelines/service.ts';
 import type { Store } from '../store/store.ts';
@@ -24,6 +25,10 @@ import { registerDowntimes } from './downtimes.ts';
 import { datadogErrorBody, HttpError } from './errors.ts';
 import { registerHealth } from './health.ts';
 import { registerHome } from './home.ts';
+import { registerOpsgenieIntegration } from './integration-opsgenie.ts';
+import { registerPagerDutyIntegration } from './integration-pagerduty.ts';
+import { registerSlackIntegration } from './integration-slack.ts';
+import { registerTeamsIntegration } from './integration-teams.ts';
 import { registerLogsAggregate } from './logs-aggregate.ts';
 import { registerLogsLive } from './logs-live.ts';
 import { registerLogsPipelines } from './logs-pipelines.ts';
@@ -48,6 +53,8 @@ export interface ServerDeps {
   notifier?: Notifier;
   /** closes a deleted monitor's open PagerDuty and Opsgenie incidents */
   incidents?: IncidentCloser;
+  /** recipients of the file and the integration APIs (the PagerDuty, Slack, Opsgenie and Teams routes) */
+  integrations?: IntegrationRecipients;
   downtimes: DowntimeService;
   /** false until the store is open and keys are loaded */
   ready: () => boolean;
@@ -139,6 +146,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.notifier) {
     registerWebhooks(app, deps);
     registerNotifications(app, deps, deps.notifier);
+  }
+  if (deps.integrations) {
+    const i = { store: deps.store.integrations, recipients: deps.integrations, logger: deps.logger };
+    registerPagerDutyIntegration(app, deps, i);
+    registerSlackIntegration(app, deps, i);
+    registerOpsgenieIntegration(app, deps, i);
+    registerTeamsIntegration(app, deps, i);
   }
   registerNotificationRules(app, deps);
   registerDowntimes(app, deps);

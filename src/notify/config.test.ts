@@ -47,6 +47,15 @@ describe('notifications configuration', () => {
     expect(loadNotificationsConfig(nested, ENV).slack.size).toBe(2);
   });
 
+  it('Slack accounts of the integration API: one webhook URL per account', () => {
+    const c = loadNotificationsConfig(
+      file('notifications:\n  slack:\n    accounts:\n      Acme:\n        url: ${env:SLACK_URL}\n'),
+      ENV,
+    );
+    expect(c.slackAccounts.get('acme')).toEqual({ name: 'Acme', url: ENV.SLACK_URL });
+    expect(describeNotifications(c).slack_accounts).toEqual(['Acme']);
+  });
+
   it('no file or no section: no channels', () => {
     expect(loadNotificationsConfig(undefined, {}).slack.size).toBe(0);
     expect(loadNotificationsConfig(file('port: 1\n'), {}).pagerduty.services.size).toBe(0);
@@ -85,6 +94,9 @@ describe('notifications configuration', () => {
     expect(
       bad('notifications:\n  slack:\n    channels:\n      ops: https://a/1\n      OPS: https://a/2\n'),
     ).toMatch(/^:5:12: .*"OPS" is defined twice/);
+    expect(bad('notifications:\n  slack:\n    accounts:\n      a:\n        url: nope-secret\n')).toMatch(
+      /^:5:14: notifications.slack.accounts.a.url: a Slack incoming webhook must be an http or https URL$/,
+    );
     expect(bad('notifications:\n  pagerduty:\n    url: ftp://x\n')).toMatch(
       /^:3:10: notifications.pagerduty.url: /,
     );
@@ -95,6 +107,7 @@ describe('notifications configuration', () => {
     const d = describeNotifications(loadNotificationsConfig(file(GOOD), ENV));
     expect(d).toEqual({
       slack_channels: ['okta-alerts', 'Ops'],
+      slack_accounts: [],
       pagerduty_services: ['okta'],
       pagerduty_url: PAGERDUTY_EVENTS_URL,
       teams_webhooks: [],

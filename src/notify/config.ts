@@ -16,6 +16,15 @@ export interface SlackChannelConfig {
   name: string;
   /** secret: the URL's path is the credential */
   url: string;
+  /** a channel of Slack's integration API: the `#channel` the account's webhook is asked to post to */
+  channel?: string;
+}
+
+/** A Slack account (workspace) of the integration API's channels: its incoming webhook URL. */
+export interface SlackAccountConfig {
+  name: string;
+  /** secret */
+  url: string;
 }
 
 /** One PagerDuty service: `@pagerduty-NAME` sends events with its routing (integration) key. */
@@ -67,6 +76,8 @@ export interface EmailConfig {
 /** The resolved `notifications:` section; maps are keyed by lower-case name (handles ignore case). */
 export interface NotificationsConfig extends NotificationsPolicy {
   slack: Map<string, SlackChannelConfig>;
+  /** accounts the Slack integration API's channels belong to (`notifications.slack.accounts`) */
+  slackAccounts: Map<string, SlackAccountConfig>;
   pagerduty: { url: string; services: Map<string, PagerDutyServiceConfig> };
   /** absent: no SMTP server, email handles are not delivered */
   email?: EmailConfig;
@@ -86,6 +97,7 @@ export interface NotificationsPolicy {
 export function emptyNotificationsConfig(): NotificationsConfig {
   return {
     slack: new Map(),
+    slackAccounts: new Map(),
     pagerduty: { url: PAGERDUTY_EVENTS_URL, services: new Map() },
     teams: new Map(),
     opsgenie: new Map(),
@@ -165,7 +177,19 @@ export const notificationsSchema = z
       .optional(),
     email: emailSchema.optional(),
     slack: z
-      .object({ channels: z.record(nameKey, httpUrl('a Slack incoming webhook').optional()).default({}) })
+      .object({
+        channels: z.record(nameKey, httpUrl('a Slack incoming webhook').optional()).default({}),
+        // The webhook of each account whose channels the integration API defines (notify/integrations.ts).
+        accounts: z
+          .record(
+            nameKey,
+            z
+              .object({ url: httpUrl('a Slack incoming webhook') })
+              .strict()
+              .optional(),
+          )
+          .default({}),
+      })
       .strict()
       .optional(),
     pagerduty: z
@@ -296,6 +320,10 @@ export function loadNotificationsConfig(
     out.pagerduty.services.set(name.toLowerCase(), { name, routingKey });
   }
   const fill = named(seen);
+  fill(out.slackAccounts, ['slack', 'accounts'], parsed.data.slack?.accounts, (name, a) => ({
+    name,
+    url: a.url,
+  }));
   fill(out.teams, ['teams', 'webhooks'], parsed.data.teams?.webhooks, (name, url) => ({ name, url }));
   fill(out.opsgenie, ['opsgenie', 'services'], parsed.data.opsgenie?.services, (name, s) => ({
     name,
@@ -340,6 +368,7 @@ function named(seen: (map: Map<string, unknown>, path: string[], name: string) =
 /** What may be logged or shown: names and the PagerDuty endpoint, never a URL of Slack or a key. */
 export function describeNotifications(c: NotificationsConfig): {
   slack_channels: string[];
+  slack_accounts: string[];
   pagerduty_services: string[];
   pagerduty_url: string;
   /** the SMTP server and sender, when email is configured */
@@ -350,6 +379,7 @@ export function describeNotifications(c: NotificationsConfig): {
   const pd = new URL(c.pagerduty.url);
   return {
     slack_channels: [...c.slack.values()].map((s) => s.name),
+    slack_accounts: [...c.slackAccounts.values()].map((a) => a.name),
     pagerduty_services: [...c.pagerduty.services.values()].map((s) => s.name),
     pagerduty_url: `${pd.origin}${pd.pathname}`,
     ...(c.email ? { email: `smtp://${c.email.host}:${c.email.port} from ${c.email.from}` } : {}),

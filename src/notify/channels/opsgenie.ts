@@ -122,7 +122,7 @@ export function createOpsgenieChannel(o: {
           ok: false,
           retryable: false,
           reason: 'unknown_handle',
-          detail: `no Opsgenie service named "${name}" (add it under notifications.opsgenie.services in the configuration file)`,
+          detail: `no Opsgenie service named "${name}" (add it under notifications.opsgenie.services in the configuration file, or through the Opsgenie integration API)`,
         };
       const req = buildOpsgenieRequest(d.event);
       let url: URL;

@@ -136,7 +136,7 @@ export function createPagerDutyChannel(o: {
           ok: false,
           retryable: false,
           reason: 'unknown_handle',
-          detail: `no PagerDuty service named "${name}" (add it under notifications.pagerduty.services in the configuration file)`,
+          detail: `no PagerDuty service named "${name}" (add it under notifications.pagerduty.services in the configuration file, or through the PagerDuty integration API)`,
         };
       const url = enqueueUrl(cfg.url);
       const target = new URL(url);

@@ -208,7 +208,7 @@ export function createSlackChannel(o: {
           ok: false,
           retryable: false,
           reason: 'unknown_handle',
-          detail: `no Slack channel named "${name}" (add it under notifications.slack.channels in the configuration file)`,
+          detail: `no Slack channel named "${name}" (add it under notifications.slack.channels in the configuration file, or through the Slack integration API)`,
         };
       // Named by origin only: the path of an incoming webhook URL is its secret.
       let what: string;
@@ -229,7 +229,11 @@ export function createSlackChannel(o: {
             'content-type': 'application/json',
             'user-agent': 'Flowwatch-Slack/1.0 (Datadog-compatible)',
           },
-          body: JSON.stringify(buildSlackPayload(d.event)),
+          // A channel of the integration API posts through its account's webhook, which is told the channel.
+          body: JSON.stringify({
+            ...(ch.channel ? { channel: ch.channel } : {}),
+            ...buildSlackPayload(d.event),
+          }),
           signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? SLACK_TIMEOUT_MS)]),
         });
         await res.body?.cancel().catch(() => undefined);

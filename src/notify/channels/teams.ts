@@ -156,7 +156,7 @@ export function createTeamsChannel(o: {
           ok: false,
           retryable: false,
           reason: 'unknown_handle',
-          detail: `no Teams webhook named "${name}" (add it under notifications.teams.webhooks in the configuration file)`,
+          detail: `no Teams webhook named "${name}" (add it under notifications.teams.webhooks in the configuration file, or through the Microsoft Teams integration API)`,
         };
       // Named by origin only: the URL's query (sig=…) is its secret.
       let what: string;
