@@ -188,6 +188,11 @@ export async function startServer(
     })();
     return closing;
   };
-  const reloadConfig = () => channelConfig.reload();
+  const reloadConfig = () => {
+    const r = channelConfig.reload();
+    // Merges the new file with the API's recipients now, so a new shadowing is logged at once.
+    integrations.current();
+    return r;
+  };
   return { app, store, writer, url, bootstrap, reloadConfig, close };
 }

@@ -28,7 +28,7 @@ const ACCOUNT_PATH = '/services/TACME/BACME/acmeAccountSecret';
 const CHANNEL_PATH = '/services/TACME/BOWN/ownChannelSecret';
 const TEAMS_PATH = '/workflows/abc/triggers/manual/paths/invoke?sig=teamsSigSecret';
 const SECRETS =
-  /0000000000000002|0000000000000003|file0routing|genie-key-secret|acmeAccountSecret|ownChannelSecret|teamsSigSecret/;
+  /file-key-for-late|0000000000000002|0000000000000003|file0routing|genie-key-secret|acmeAccountSecret|ownChannelSecret|teamsSigSecret/;
 
 let srv: Running;
 let slack: Fake;
@@ -40,6 +40,24 @@ let pdApi: v1.PagerDutyIntegrationApi;
 let slackApi: v1.SlackIntegrationApi;
 let ogApi: v2.OpsgenieIntegrationApi;
 let teamsApi: v2.MicrosoftTeamsIntegrationApi;
+let configFile: string;
+/** The configuration file's text, with extra PagerDuty services. */
+const fileText = (pdUrl: string, extraServices: string[] = []) =>
+  [
+    'settings:',
+    '  notify_retry_base_ms: 10',
+    'notifications:',
+    '  slack:',
+    '    accounts:',
+    '      acme:',
+    `        url: \${env:SLACK_ACME_URL}`,
+    '  pagerduty:',
+    `    url: ${pdUrl}`,
+    '    services:',
+    `      okta: \${env:PD_FILE_KEY}`,
+    ...extraServices.map((s) => `      ${s}`),
+    '',
+  ].join('\n');
 
 beforeAll(async () => {
   [slack, pd, og, teams] = await Promise.all([
@@ -49,24 +67,8 @@ beforeAll(async () => {
     startTeamsFake(),
   ]);
   const dir = tempDir();
-  const configFile = path.join(dir, 'flowwatch.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'settings:',
-      '  notify_retry_base_ms: 10',
-      'notifications:',
-      '  slack:',
-      '    accounts:',
-      '      acme:',
-      '        url: ${env:SLACK_ACME_URL}',
-      '  pagerduty:',
-      `    url: ${pd.url}`,
-      '    services:',
-      '      okta: ${env:PD_FILE_KEY}',
-      '',
-    ].join('\n'),
-  );
+  configFile = path.join(dir, 'flowwatch.yaml');
+  writeFileSync(configFile, fileText(pd.url));
   const env = {
     FLOWWATCH_API_KEY: API_KEY,
     FLOWWATCH_APP_KEY: APP_KEY,
@@ -182,6 +184,27 @@ describe('PagerDuty integration API (v1 PagerDutyIntegrationApi)', () => {
     expect(pd.received.at(-1)?.body.routing_key).toBe(FILE_KEY);
     expect(logLines.some((l) => /"name":"okta".*configuration file also defines/.test(l))).toBe(true);
     await pdApi.deletePagerDutyIntegrationService({ serviceName: 'okta' });
+  });
+
+  it('a reload that adds a name the API defines takes it over at once, and says so', async () => {
+    await pdApi.createPagerDutyIntegrationService({ body: { serviceName: 'late', serviceKey: API_PD_KEY } });
+    expect((await testSend('@pagerduty-late')).json.data.result.ok).toBe(true);
+    expect(pd.received.at(-1)?.body.routing_key).toBe(API_PD_KEY);
+    writeFileSync(configFile, fileText(pd.url, ['late: file-key-for-late-0001']));
+    expect(srv.reloadConfig()).toEqual({ ok: true });
+    expect(
+      logLines.some((l) => /"name":"late".*configuration file also defines @pagerduty-late/.test(l)),
+    ).toBe(true);
+    const got = await pdApi.getPagerDutyIntegrationService({ serviceName: 'late' });
+    expect(got.additionalProperties?.conflict).toMatch(/@pagerduty-late/);
+    expect((await testSend('@pagerduty-late')).json.data.result.ok).toBe(true);
+    expect(pd.received.at(-1)?.body.routing_key).toBe('file-key-for-late-0001');
+    writeFileSync(configFile, fileText(pd.url));
+    expect(srv.reloadConfig()).toEqual({ ok: true });
+    expect(
+      (await pdApi.getPagerDutyIntegrationService({ serviceName: 'late' })).additionalProperties,
+    ).toBeUndefined();
+    await pdApi.deletePagerDutyIntegrationService({ serviceName: 'late' });
   });
 });
 

@@ -134,6 +134,8 @@ export class IntegrationRecipients {
     for (const kind of KINDS) all.push(...(await this.o.store.listIntegrations(kind)));
     this.records = all;
     this.version++;
+    // Merged now, so conflicts are logged at start and right after each change.
+    this.merged();
   }
 
   /** The file's definitions with the API's added: what the channels use now. */
