@@ -247,7 +247,11 @@ describe('Slack integration API (v1 SlackIntegrationApi)', () => {
     });
     expect(renamed).toMatchObject({ name: '#okta-oncall', display: { tags: false, message: true } });
     expect((await testSend('@slack-okta-alerts')).json.data.result.reason).toBe('unknown_handle');
+    const before = slack.received.length;
     expect((await testSend('@slack-acme-okta-oncall')).json.data.result.ok).toBe(true);
+    // display.tags is now false: the card leaves the monitor's tags out (they were there before).
+    expect(JSON.stringify(slack.received[0]?.body)).toContain('source:flowwatch-test');
+    expect(JSON.stringify(slack.received[before]?.body)).not.toContain('source:flowwatch-test');
     await slackApi.removeSlackIntegrationChannel({ accountName: 'acme', channelName: 'okta-oncall' });
     expect(await slackApi.getSlackIntegrationChannels({ accountName: 'acme' })).toEqual([]);
     expect(slack.rejected).toEqual([]);

@@ -18,6 +18,14 @@ export interface SlackChannelConfig {
   url: string;
   /** a channel of Slack's integration API: the `#channel` the account's webhook is asked to post to */
   channel?: string;
+  /** a channel of Slack's integration API: its display options */
+  display?: SlackDisplay;
+}
+
+/** Datadog's Slack display options the payload follows: `false` leaves the message or the tags out. */
+export interface SlackDisplay {
+  message?: boolean;
+  tags?: boolean;
 }
 
 /** A Slack account (workspace) of the integration API's channels: its incoming webhook URL. */

@@ -5,7 +5,12 @@
 // kept, reported by the API (`conflict`) and logged once per change. Nothing here logs a secret.
 import type { Logger } from 'pino';
 import type { IntegrationKind, IntegrationRecord, IntegrationStore } from '../store/integrations.ts';
-import { type NotificationsConfig, OPSGENIE_URLS, type SlackChannelConfig } from './config.ts';
+import {
+  type NotificationsConfig,
+  OPSGENIE_URLS,
+  type SlackChannelConfig,
+  type SlackDisplay,
+} from './config.ts';
 
 const KINDS: IntegrationKind[] = ['pagerduty', 'slack', 'opsgenie', 'teams'];
 
@@ -102,6 +107,7 @@ function mergeSlack(
     const entry: SlackChannelConfig = {
       name: `${r.scope}-${r.name.replace(/^#/, '')}`,
       url,
+      ...(r.attributes.display ? { display: r.attributes.display as SlackDisplay } : {}),
       // An account's webhook is told the channel; a channel's own webhook already posts to it.
       ...(r.secret ? {} : { channel: r.name }),
     };

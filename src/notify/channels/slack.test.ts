@@ -24,6 +24,18 @@ const delivery = (handle: string, over: Record<string, unknown> = {}): Delivery 
 });
 
 describe('Slack payload', () => {
+  it('display options of the Slack integration API: message: false and tags: false leave them out', () => {
+    const e = sampleEvent({ message: 'Sync Users failed badly' });
+    const full = JSON.stringify(buildSlackPayload(e));
+    expect(full).toContain('Sync Users failed badly');
+    expect(full).toContain('team:iam');
+    const bare = buildSlackPayload(e, { message: false, tags: false }) as any;
+    expect(slackProblems(bare)).toEqual([]);
+    expect(JSON.stringify(bare)).not.toContain('Sync Users failed badly');
+    expect(JSON.stringify(bare)).not.toContain('team:iam');
+    expect(bare.text).toBe(JSON.parse(full).text);
+  });
+
   it('follows §7.2: text fallback, header, escaped message, fields, colour, links, sample', () => {
     const p = buildSlackPayload(
       sampleEvent({

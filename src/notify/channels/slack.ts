@@ -6,7 +6,7 @@
 import type { MonitorEventRecord } from '../../store/store.ts';
 import type { BundleInfo } from '../bundle.ts';
 import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
-import type { NotificationsConfig } from '../config.ts';
+import type { NotificationsConfig, SlackDisplay } from '../config.ts';
 import { eventVariables } from '../variables.ts';
 
 /** Per-request timeout (as webhooks). */
@@ -91,7 +91,10 @@ function sampleText(sample: NonNullable<Body['sample']>): string {
 }
 
 /** The JSON body posted to the incoming webhook (pure). */
-export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown> {
+export function buildSlackPayload(
+  e: MonitorEventRecord,
+  display: SlackDisplay = {},
+): Record<string, unknown> {
   const b = e.body as Body;
   if (b.bundle) return buildSlackSummary(b, b.bundle);
   const vars = eventVariables(e);
@@ -102,7 +105,7 @@ export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown
   const blocks: Record<string, unknown>[] = [
     { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
   ];
-  const message = (b.message ?? '').trim();
+  const message = display.message === false ? '' : (b.message ?? '').trim();
   if (message) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(toMrkdwn(message), 3000) } });
 
   const details: Record<string, unknown>[] = [];
@@ -123,7 +126,7 @@ export function buildSlackPayload(e: MonitorEventRecord): Record<string, unknown
   const context = [
     monitorLink ? slackLink(monitorLink, 'Monitor') : '',
     b.log_link ? slackLink(b.log_link, 'Related logs') : '',
-    ...(b.monitor?.tags ?? []).slice(0, 5).map(slackEscape),
+    ...(display.tags === false ? [] : (b.monitor?.tags ?? [])).slice(0, 5).map(slackEscape),
   ].filter(Boolean);
   if (context.length > 0)
     details.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(context.join(' · '), 3000) }] });
@@ -232,7 +235,7 @@ export function createSlackChannel(o: {
           // A channel of the integration API posts through its account's webhook, which is told the channel.
           body: JSON.stringify({
             ...(ch.channel ? { channel: ch.channel } : {}),
-            ...buildSlackPayload(d.event),
+            ...buildSlackPayload(d.event, ch.display),
           }),
           signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? SLACK_TIMEOUT_MS)]),
         });
