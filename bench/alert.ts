@@ -4,13 +4,15 @@
 // event types, measure rollups, below-threshold heartbeats). Every 2 s a FLOW_FAIL of a fresh probe flow is
 // posted; on B a probe monitor grouped by @flow_name triggers one new group per probe. Measured:
 //   - latency from the client receiving the probe's 202 to the transition (the event row's stored `at`, and
-//     the moment a read-only connection to B's SQLite file first sees the committed row);
+//     the moment a read-only connection to B's SQLite file first sees the committed row), and to the
+//     notification arriving at a webhook receiver in this process (issue 6): B has a Datadog webhook `bench`
+//     (registered through the webhooks integration API, no bundling) that the monitors' messages mention as
+//     `@webhook-bench`; every probe must produce exactly one request;
 //   - evaluation cost: server CPU (/proc/PID/stat, all threads) of B minus A over the same traffic.
 // Prints a Markdown report and keeps it in docs/benchmarks.md between its markers. Traffic stays on 127.0.0.1.
 //
-// Extending (issue 6, 202 → webhook arrival): a probe's timeline is a map of named stages (PROBE_STAGES);
-// add a stage (e.g. 'webhook' recorded by a local receiver keyed by the probe's flow name) and the report
-// prints its latency row like the others.
+// A probe's timeline is a map of named stages (PROBE_STAGES), each with its target; a new stage gets its
+// latency row in the report like the others.
 //
 // Environment: BENCH_QUICK=1 (two short rounds each), BENCH_RATE (events/s, default 2000), BENCH_ROUNDS,
 // BENCH_ROUND_S.
@@ -25,6 +27,7 @@ import { cpuSeconds, killChildrenOnExit, stopChild } from './lib/children.ts';
 import { API_KEY, APP_KEY, ensureBuilt, type FlowwatchChild, ROOT, startFlowwatch } from './lib/flowwatch.ts';
 import { type MonitorDef, monitorDefs, PROBE_QUERY, QUIET_SERVICES } from './lib/monitor-defs.ts';
 import { keepAliveAgent, type PacedResult, paced, percentile, post } from './lib/paced.ts';
+import { type Arrival, startWebhookReceiver } from './lib/webhook-receiver.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 
@@ -53,6 +56,10 @@ const CFG = {
   /** read-only poll of B's monitor_events */
   pollMs: 5,
   targetP99Ms: 200,
+  /** 202 → webhook request arriving at the local receiver (issue 6) */
+  targetWebhookP99Ms: 500,
+  /** after the last round, how long to wait at most for the last probes' webhooks */
+  webhookWaitMs: 10_000,
   targetCpuPct: 20,
 };
 
@@ -146,10 +153,23 @@ async function createMonitor(url: string, d: MonitorDef): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------
 // Probes and what happens to them
 
-/** The stages of a probe's timeline after the 202, in order (issue 6 adds e.g. 'webhook'). */
+/** The stages of a probe's timeline after the 202, in order, each with its p99 target. */
 const PROBE_STAGES = [
-  { key: 'at', label: 'transition `at` (evaluation time stored with the event)' },
-  { key: 'seen', label: 'transition row committed (first seen by a read-only reader)' },
+  {
+    key: 'at',
+    label: 'transition `at` (evaluation time stored with the event)',
+    targetMs: CFG.targetP99Ms,
+  },
+  {
+    key: 'seen',
+    label: 'transition row committed (first seen by a read-only reader)',
+    targetMs: CFG.targetP99Ms,
+  },
+  {
+    key: 'webhook',
+    label: 'webhook request arrived (`@webhook-bench`, local receiver)',
+    targetMs: CFG.targetWebhookP99Ms,
+  },
 ] as const;
 type StageKey = (typeof PROBE_STAGES)[number]['key'];
 
@@ -163,6 +183,8 @@ interface Probe {
   /** stage → time (ms since the epoch, same machine clock) */
   stages: Partial<Record<StageKey, number>>;
   triggered: number;
+  /** webhook requests for this probe's Triggered transition */
+  webhooks: number;
 }
 
 let probeSeq = 0;
@@ -188,7 +210,7 @@ function probeBody(flow: string): string {
 async function sendProbe(fw: FlowwatchChild, server: 'A' | 'B', into: Probe[]): Promise<void> {
   const flow = `probe-${RUN}-${++probeSeq}`;
   const body = probeBody(flow);
-  const p: Probe = { flow, server, sent: Date.now(), stages: {}, triggered: 0 };
+  const p: Probe = { flow, server, sent: Date.now(), stages: {}, triggered: 0, webhooks: 0 };
   into.push(p);
   try {
     const r = await post(new URL(`${fw.url}${INTAKE}`), JSON_HEADERS, body, probeAgent);
@@ -263,12 +285,121 @@ function classify(rows: EventRow[], probes: Probe[], ids: Map<number, MonitorDef
     else if (row.transition === 'Triggered') {
       probeTransitions.triggered++;
       p.triggered++;
-      if (p.triggered === 1) p.stages = { at: row.at, seen: row.seen };
+      if (p.triggered === 1) Object.assign(p.stages, { at: row.at, seen: row.seen });
       continue;
     }
     probeTransitions.other.set(row.transition, (probeTransitions.other.get(row.transition) ?? 0) + 1);
   }
   return { probeTransitions, otherTransitions };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Webhook arrivals (issue 6)
+
+const WEBHOOKS = '/api/v1/integration/webhooks/configuration/webhooks';
+/** The template of B's `bench` webhook: the probe's flow is in the scope (`@flow_name:probe-…`). */
+const WEBHOOK_PAYLOAD = JSON.stringify({
+  title: '$EVENT_TITLE',
+  scope: '$ALERT_SCOPE',
+  transition: '$ALERT_TRANSITION',
+  monitor_id: '$ALERT_ID',
+  event_id: '$ID',
+}).replace('"$ALERT_ID"', '$ALERT_ID');
+
+/** Registers the webhook `bench` on a server through Datadog's webhooks integration API. */
+async function registerWebhook(url: string, receiverUrl: string): Promise<void> {
+  const res = await fetch(`${url}${WEBHOOKS}`, {
+    method: 'POST',
+    headers: APP_HEADERS,
+    body: JSON.stringify({
+      name: 'bench',
+      url: `${receiverUrl}/hooks/bench`,
+      payload: WEBHOOK_PAYLOAD,
+      encode_as: 'json',
+    }),
+  });
+  if (res.status !== 201) throw new Error(`creating webhook bench: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** What the receiver got, matched to the probes. */
+interface WebhookStats {
+  requests: number;
+  /** requests for a probe's Triggered transition */
+  probeTriggered: number;
+  /** Idempotency-Keys that arrived more than once (a redelivery) */
+  repeatedKeys: number;
+  /** other requests: "transition on monitor/group" → count */
+  other: Map<string, number>;
+  /** B's outbox at the end (`GET /api/flowwatch/v1/notifications`) */
+  outbox: { pending: number; delivered: number; dead: number } | undefined;
+  /** `flowwatch_notify_bundled_total` of B at the end: alerts held into a summary (0 without bundling) */
+  bundled: number;
+  /** how long the end of the run waited for the last webhooks */
+  waitedMs: number;
+}
+
+const probeFlowRe = new RegExp(`probe-${RUN}-\\d+`);
+
+/** Matches the receiver's requests to B's probes: a probe's `webhook` stage is its first request for a
+ * Triggered transition; every request is counted (duplicates, other monitors or transitions). */
+function matchWebhooks(
+  arrivals: Arrival[],
+  probes: Probe[],
+): Omit<WebhookStats, 'outbox' | 'bundled' | 'waitedMs'> {
+  const byFlow = new Map(probes.filter((p) => p.server === 'B').map((p) => [p.flow, p]));
+  const keys = new Map<string, number>();
+  const other = new Map<string, number>();
+  let probeTriggered = 0;
+  for (const p of byFlow.values()) {
+    p.webhooks = 0;
+    delete p.stages.webhook;
+  }
+  for (const a of arrivals) {
+    if (a.idempotencyKey) keys.set(a.idempotencyKey, (keys.get(a.idempotencyKey) ?? 0) + 1);
+    let body: { title?: unknown; scope?: unknown; transition?: unknown; monitor_id?: unknown } = {};
+    try {
+      body = JSON.parse(a.body) as typeof body;
+    } catch {
+      other.set('a body that is not JSON', (other.get('a body that is not JSON') ?? 0) + 1);
+      continue;
+    }
+    const flow = probeFlowRe.exec(`${body.scope ?? ''} ${body.title ?? ''}`)?.[0];
+    const p = flow ? byFlow.get(flow) : undefined;
+    if (p && body.transition === 'Triggered') {
+      probeTriggered++;
+      p.webhooks++;
+      if (p.webhooks === 1) p.stages.webhook = a.at;
+      continue;
+    }
+    const what = `${String(body.transition)} on monitor ${String(body.monitor_id)} (${String(body.scope) || 'no group'})`;
+    other.set(what, (other.get(what) ?? 0) + 1);
+  }
+  const repeatedKeys = [...keys.values()].filter((n) => n > 1).length;
+  return { requests: arrivals.length, probeTriggered, repeatedKeys, other };
+}
+
+/** Waits until every B probe answered 202 has its webhook, at most `maxMs`; returns the time waited. */
+async function waitForWebhooks(arrivals: Arrival[], probes: Probe[], maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  const want = probes.filter((p) => p.server === 'B' && p.status === 202);
+  while (Date.now() - t0 < maxMs) {
+    matchWebhooks(arrivals, probes);
+    if (want.every((p) => p.webhooks > 0)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Date.now() - t0;
+}
+
+/** B's outbox counts and bundled-alert counter at the end. */
+async function outboxState(url: string): Promise<Pick<WebhookStats, 'outbox' | 'bundled'>> {
+  const res = await fetch(`${url}/api/flowwatch/v1/notifications?limit=1`, { headers: APP_HEADERS });
+  const outbox = res.ok ? ((await res.json()) as { counts: WebhookStats['outbox'] }).counts : undefined;
+  const metrics = await (await fetch(`${url}/metrics`, { headers: APP_HEADERS })).text();
+  const bundled = [...metrics.matchAll(/^flowwatch_notify_bundled_total(?:\{[^}]*\})? (\S+)$/gm)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+  return { outbox, bundled };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -357,6 +488,7 @@ interface Report {
   createMs: number;
   /** groups with a state over B's monitors at the end */
   groups: number;
+  webhook: WebhookStats;
 }
 
 const fmt = (x: number, d = 0) =>
@@ -399,7 +531,7 @@ function latencyRows(probes: Probe[]): string[] {
     rows.push(
       `| 202 → ${s.label} | ${got.length} | ${ms(percentile([...d], 50))} | ${ms(percentile([...d], 95))} | ` +
         `**${ms(p99)}** | ${ms(Math.max(...d))} | ${negative.length} (min ${ms(Math.min(0, ...raw))}) | ` +
-        `${ms(percentile([...fromSend], 99))} | ≤ ${CFG.targetP99Ms} ms | ${met(p99 <= CFG.targetP99Ms)} |`,
+        `${ms(percentile([...fromSend], 99))} | ≤ ${s.targetMs} ms | ${met(p99 <= s.targetMs)} |`,
     );
   }
   return rows;
@@ -426,12 +558,20 @@ function renderSection(r: Report): string {
   const exactlyOne = bProbes.filter((p) => p.triggered === 1).length;
   const missing = bProbes.filter((p) => p.triggered === 0).length;
   const twice = bProbes.filter((p) => p.triggered > 1).length;
-  const seenP99 = percentile(
-    bProbes
-      .filter((p) => p.stages.seen !== undefined && p.acked)
-      .map((p) => Math.max(0, p.stages.seen! - p.acked!)),
-    99,
-  );
+  const p99Of = (key: StageKey) =>
+    percentile(
+      bProbes
+        .filter((p) => p.stages[key] !== undefined && p.acked)
+        .map((p) => Math.max(0, p.stages[key]! - p.acked!)),
+      99,
+    );
+  const seenP99 = p99Of('seen');
+  const hookP99 = p99Of('webhook');
+  const w = r.webhook;
+  const hookOnce = bProbes.filter((p) => p.webhooks === 1).length;
+  const hookMissing = bProbes.filter((p) => p.status === 202 && p.webhooks === 0).length;
+  const hookTwice = bProbes.filter((p) => p.webhooks > 1).length;
+  const hookAllOnce = hookOnce === bProbes.length && bProbes.length > 0;
   const rate = median(r.rounds.map((x) => x.load.ok / x.load.seconds));
   const lines = [
     `## bench:alert, ${r.date}`,
@@ -452,7 +592,7 @@ function renderSection(r: Report): string {
       `before and ${r.load.end.map((x) => x.toFixed(2)).join(' / ')} after (1/5/15 min); other benchmarks ` +
       `running: ${r.load.others.length ? r.load.others.join(', ') : 'none'}.`,
     '',
-    '### Probe latency on B (202 of the FLOW_FAIL → its transition)',
+    '### Probe latency on B (202 of the FLOW_FAIL → its transition → its webhook)',
     '',
     'Client and server share the machine clock. The 202 time is when the probe client got the response ' +
       "headers; `at` is the evaluator's clock when it evaluated the group (just before the commit: the " +
@@ -460,7 +600,13 @@ function renderSection(r: Report): string {
       'negative: counted, then bounded at 0); "committed" is when a read-only connection polling ' +
       `\`monitor_events\` every ${CFG.pollMs} ms first saw the row (an upper bound of the commit, poll period ` +
       'included). "send → …" starts at the request instead of the 202 (a bound that ignores any delay in the ' +
-      `client's own event loop; its p99 event-loop delay was ${ms(r.loopDelayP99Ms)}). Nearest-rank percentiles.`,
+      `client's own event loop; its p99 event-loop delay was ${ms(r.loopDelayP99Ms)}). "webhook" is when the ` +
+      "receiver in the benchmark process (127.0.0.1) got the request headers of the probe's notification: B has " +
+      'the Datadog webhook `bench` (created through `/api/v1/integration/webhooks/configuration/webhooks`, a ' +
+      "JSON template with `$ALERT_SCOPE` naming the probe flow), the monitors' messages mention " +
+      '`@webhook-bench`, and nothing bundles (no configuration file, no notification rule): the full path ' +
+      'evaluator → outbox (dispatch transaction) → delivery worker → HTTP. That receiver shares the event ' +
+      'loop with the load generator, so its times include that delay. Nearest-rank percentiles.',
     '',
     '| from → to | probes | p50 | p95 | p99 | max | negative | send → …, p99 | target p99 | |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
@@ -474,6 +620,24 @@ function renderSection(r: Report): string {
           : 'none'
       }${r.probeTransitions.unknown ? `; ${r.probeTransitions.unknown} on groups that are no probe` : ''}. ` +
       `Probes to A: ${r.probes.length - bProbes.length}. At the end B's monitors had ${fmt(r.groups)} groups.`,
+    '',
+    `Webhook: ${w.requests} requests arrived; **${hookOnce} of ${bProbes.length} probes got exactly one**, ` +
+      `${hookMissing} answered 202 but got none, ${hookTwice} more than one; ${w.repeatedKeys} Idempotency-Keys ` +
+      `arrived more than once; other requests: ${
+        w.other.size ? [...w.other].map(([k, n]) => `${n} × ${k}`).join('; ') : 'none'
+      }. B's outbox at the end: ${
+        w.outbox
+          ? `${w.outbox.delivered} delivered, ${w.outbox.pending} pending, ${w.outbox.dead} dead`
+          : 'not readable'
+      }; alerts held by bundling: ${w.bundled} (off, as intended). The end of the run waited ` +
+      `${fmt(w.waitedMs / 1000, 1)} s for the last webhooks (at most ${CFG.webhookWaitMs / 1000} s).`,
+    '',
+    `**Beside Datadog:** here the FLOW_FAIL's notification reaches the webhook ${ms(hookP99)} (p99) after ` +
+      'the 202, because monitors are evaluated as logs are committed and the outbox sends at once. With ' +
+      'Datadog the same alert arrives about three minutes after the log (PRODUCT.md): log monitors are ' +
+      'evaluated once a minute (datadog-compat.md §4.4) over a window that waits for logs arriving with ' +
+      `delay, and the notification leaves after that evaluation; three minutes is ~${fmt(180_000 / Math.max(1, hookP99))} ` +
+      'times this p99.',
     '',
     `Transitions of the other ${r.monitors.reduce((n, m) => n + m.n, 0) - 1} monitors: ${
       r.otherTransitions.size
@@ -517,6 +681,9 @@ function renderSection(r: Report): string {
     '',
     `**Summary:** p99 202 → committed transition ${ms(seenP99)} (target ≤ ${CFG.targetP99Ms} ms): ` +
       `${met(seenP99 <= CFG.targetP99Ms && fullRate)}${fullRate ? '' : ' (only at the rate B could carry)'}; ` +
+      `p99 202 → webhook arrived ${ms(hookP99)} (target ≤ ${CFG.targetWebhookP99Ms} ms, Datadog ~3 min): ` +
+      `${met(hookP99 <= CFG.targetWebhookP99Ms && fullRate)}${fullRate ? '' : ' (only at the rate B could carry)'}; ` +
+      `every probe exactly one webhook request: ${met(hookAllOnce)}; ` +
       `evaluation ${fmt(cost, 1)} % of one core (target ≤ ${CFG.targetCpuPct} %): ${met(costMet)}; every probe ` +
       'triggered exactly once: ' +
       `${met(exactlyOne === bProbes.length && bProbes.length > 0)}.`,
@@ -560,6 +727,9 @@ async function main(): Promise<void> {
   const A = await startFlowwatch();
   const B = await startFlowwatch();
   log(`A (no monitors) pid ${A.pid}, B (50 monitors) pid ${B.pid}`);
+  const receiver = await startWebhookReceiver();
+  await registerWebhook(B.url, receiver.url);
+  log(`webhook bench on B → ${receiver.url}/hooks/bench`);
   // a heartbeat of every quiet service first, so that the `< 1` monitors start with data
   for (const fw of [A, B])
     for (let i = 0; i < QUIET_SERVICES.length; i++) {
@@ -603,16 +773,23 @@ async function main(): Promise<void> {
     }
   }
   loop.disable();
-  // the last probes' transitions
+  // the last probes' transitions and webhooks
   await new Promise((r) => setTimeout(r, 2000));
+  const waitedMs = 2000 + (await waitForWebhooks(receiver.arrivals, probes, CFG.webhookWaitMs));
   watcher.stop();
   agent.destroy();
   probeAgent.destroy();
 
   const { probeTransitions, otherTransitions } = classify(watcher.rows, probes, ids, probeId);
+  const webhook: WebhookStats = {
+    ...matchWebhooks(receiver.arrivals, probes),
+    ...(await outboxState(B.url)),
+    waitedMs,
+  };
   const groups = await countGroups(B.url);
   const exitA = await stopChild(A, 'SIGTERM');
   const exitB = await stopChild(B, 'SIGTERM');
+  await receiver.close();
   const kinds = new Map<string, number>();
   for (const d of defs) kinds.set(d.kind, (kinds.get(d.kind) ?? 0) + 1);
   const report: Report = {
@@ -631,6 +808,7 @@ async function main(): Promise<void> {
     exit: { a: exitA, b: exitB },
     createMs,
     groups,
+    webhook,
   };
   const section = renderSection(report);
   process.stdout.write(`\n${section}\n`);
