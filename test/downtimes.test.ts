@@ -99,7 +99,7 @@ describe('downtimes', () => {
         data: {
           type: 'downtime',
           attributes: {
-            scope: 'env:staging',
+            scope: '@flow_name:"Nightly Export"',
             monitorIdentifier: { monitorTags: ['team:iam'] },
             schedule: {
               recurrences: [
@@ -140,7 +140,7 @@ describe('downtimes', () => {
       },
     });
     expect(updated.data?.attributes?.message).toBe('staging freeze');
-    expect(updated.data?.attributes?.scope).toBe('env:staging');
+    expect(updated.data?.attributes?.scope).toBe('@flow_name:"Nightly Export"');
 
     // The monitor lists both as matching_downtimes (v1 MatchingDowntime: int64 id, POSIX seconds), the
     // official client deserializing them; the v2 id and the status travel as additional properties.
@@ -252,5 +252,150 @@ describe('downtimes', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: string[] }).errors[0]).toMatch(/^scope: /);
+  });
+});
+
+// Datadog's DowntimesApi.listMonitorDowntimes (GET /api/v2/monitor/{id}/downtime_matches) and the scope rule
+// of matching_downtimes: a downtime whose scope cannot cover any group of the monitor is not listed.
+describe('downtimes matching a monitor', () => {
+  const create = async (attributes: v2.DowntimeCreateRequestAttributes) =>
+    (await downtimes.createDowntime({ body: { data: { type: 'downtime', attributes } } })).data!.id!;
+  async function postLogs(items: Record<string, unknown>[]): Promise<void> {
+    const res = await fetch(`${srv.url}/api/v2/logs`, {
+      method: 'POST',
+      headers: { 'dd-api-key': API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify(items),
+    });
+    expect(res.status).toBe(202);
+  }
+
+  it('lists the active and scheduled downtimes with the groups they cover, paged, through DowntimesApi', async () => {
+    const m = await monitors.createMonitor({
+      body: {
+        name: 'Okta flow failures (matches)',
+        type: 'log alert',
+        query: 'logs("service:okta status:error").rollup("count").by("@flow_name").last("5m") > 0',
+        message: 'failed @slack-ops',
+        tags: ['team:matches'],
+        options: { thresholds: { critical: 0 }, newGroupDelay: 0 },
+      },
+    });
+    const id = m.id!;
+    await postFail('Sync Users');
+    await postFail('Payroll');
+    await waitFor(async () => ((await history(id)).length >= 2 ? true : undefined));
+
+    const sync = await create({ scope: '@flow_name:"Sync Users"', monitorIdentifier: { monitorId: id } });
+    const notPayroll = await create({
+      scope: '-@flow_name:Payroll',
+      monitorIdentifier: { monitorTags: ['team:matches'] },
+    });
+    const start = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    const end = new Date(start.getTime() + 7_200_000);
+    const later = await create({
+      scope: '*',
+      monitorIdentifier: { monitorId: id },
+      schedule: { start, end },
+    });
+    // the monitor is not grouped by env: this scope can cover none of its groups
+    const staging = await create({
+      scope: 'env:staging',
+      monitorIdentifier: { monitorTags: ['team:matches'] },
+    });
+    // canceled: not listed
+    const gone = await create({ scope: '*', monitorIdentifier: { monitorId: id } });
+    await downtimes.cancelDowntime({ downtimeId: gone });
+
+    const page = await downtimes.listMonitorDowntimes({ monitorId: id });
+    expect(page._unparsed).toBeFalsy();
+    expect(page.meta?.page?.totalFilteredCount).toBe(3);
+    const rows = page.data ?? [];
+    expect(rows.map((r) => r.id)).toEqual([sync, notPayroll, later]);
+    expect(rows.every((r) => r.type === 'downtime_match')).toBe(true);
+    expect(rows[0]!.attributes).toMatchObject({
+      scope: '@flow_name:"Sync Users"',
+      groups: ['@flow_name:Sync Users'],
+    });
+    expect(rows[0]!.attributes!.start).toBeInstanceOf(Date);
+    expect(Math.abs(rows[0]!.attributes!.start!.getTime() - Date.now())).toBeLessThan(10_000);
+    expect(rows[0]!.attributes!.end ?? null).toBeNull();
+    expect(rows[1]!.attributes!.groups).toEqual(['@flow_name:Sync Users']);
+    expect(rows[2]!.attributes!.groups!.sort()).toEqual(['@flow_name:Payroll', '@flow_name:Sync Users']);
+    expect(rows[2]!.attributes!.start).toEqual(start);
+    expect(rows[2]!.attributes!.end).toEqual(end);
+    expect(rows.map((r) => r.id)).not.toContain(staging);
+
+    // page[offset] / page[limit], and the client's own pagination over them
+    const second = await downtimes.listMonitorDowntimes({ monitorId: id, pageOffset: 1, pageLimit: 1 });
+    expect(second.data?.map((r) => r.id)).toEqual([notPayroll]);
+    expect(second.meta?.page?.totalFilteredCount).toBe(3);
+    const all: string[] = [];
+    for await (const r of downtimes.listMonitorDowntimesWithPagination({ monitorId: id, pageLimit: 2 }))
+      all.push(r.id!);
+    expect(all).toEqual([sync, notPayroll, later]);
+
+    // matching_downtimes (v1) applies the same rule
+    const mon = await monitors.getMonitor({ monitorId: id });
+    expect(mon.matchingDowntimes?.map((x) => x.additionalProperties?.downtime_id)).toEqual([
+      sync,
+      notPayroll,
+      later,
+    ]);
+
+    const unknown = await downtimes.listMonitorDowntimes({ monitorId: 999_999 }).catch((e: unknown) => e);
+    expect((unknown as client.ApiException<unknown>).code).toBe(404);
+    const bad = await fetch(`${srv.url}/api/v2/monitor/${id}/downtime_matches?page[limit]=0`, {
+      headers: appHeaders,
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: string[] }).errors[0]).toMatch(/page\[limit\]/);
+    const badId = await fetch(`${srv.url}/api/v2/monitor/abc/downtime_matches`, { headers: appHeaders });
+    expect(badId.status).toBe(400);
+  });
+
+  it('notify_by: a scope on a sub-group key covers the notification groups that include it', async () => {
+    const m = await monitors.createMonitor({
+      body: {
+        name: 'Flow failures per flow (notify_by)',
+        type: 'log alert',
+        query: 'logs("service:nb-test status:error").rollup("count").by("@flow_name,env").last("5m") > 1',
+        message: '{{@flow_name.name}} failed',
+        tags: ['team:notify-by'],
+        options: { thresholds: { critical: 1 }, newGroupDelay: 0, notifyBy: ['@flow_name'] },
+      },
+    });
+    const id = m.id!;
+    const staging = await create({ scope: 'env:staging', monitorIdentifier: { monitorId: id } });
+    // env is a group-by (of the sub-groups): the downtime matches the monitor
+    const mon = await monitors.getMonitor({ monitorId: id });
+    expect(mon.matchingDowntimes?.map((x) => x.additionalProperties?.downtime_id)).toEqual([staging]);
+
+    const fail = (flow: string, env: string) => ({
+      service: 'nb-test',
+      status: 'error',
+      ddtags: `env:${env}`,
+      message: `${flow} failed`,
+      flow_name: flow,
+    });
+    // flow A has a staging sub-group (and breaches in prod); flow B runs in prod only
+    await postLogs([fail('A', 'staging'), fail('A', 'prod'), fail('A', 'prod')]);
+    await postLogs([fail('B', 'prod'), fail('B', 'prod')]);
+    const events = await waitFor(async () => {
+      const h = await history(id);
+      return h.length >= 2 ? h : undefined;
+    });
+    const byGroup = Object.fromEntries(events.map((e) => [e.group_key, e.body]));
+    expect(byGroup['@flow_name:A']).toMatchObject({
+      transition: 'Triggered',
+      muted: true,
+      downtime_id: staging,
+    });
+    expect(byGroup['@flow_name:B']).toMatchObject({
+      transition: 'Triggered',
+      muted: false,
+      downtime_id: null,
+    });
+    const matches = await downtimes.listMonitorDowntimes({ monitorId: id });
+    expect(matches.data?.map((r) => [r.id, r.attributes?.groups])).toEqual([[staging, ['@flow_name:A']]]);
   });
 });

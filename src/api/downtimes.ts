@@ -1,14 +1,18 @@
 // Datadog's downtime API v2 (/api/v2/downtime, JSON:API shapes): create, list, get, update (PATCH) and cancel
-// (DELETE, 204; the downtime stays listed with status "canceled"). docs/monitors.md, "Downtimes".
+// (DELETE, 204; the downtime stays listed with status "canceled"), and the downtimes matching a monitor
+// (/api/v2/monitor/{id}/downtime_matches). docs/monitors.md, "Downtimes".
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   type Downtime,
   DowntimeValidationError,
+  downtimeMatches,
   downtimeStatus,
   nextWindow,
   parseDowntimeCreate,
   parseDowntimeUpdate,
 } from '../monitors/downtime.ts';
+import { scopeMatches } from '../monitors/downtime-scope.ts';
+import { parseMonitorQuery } from '../monitors/query.ts';
 import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import type { ServerDeps } from './server.ts';
@@ -67,6 +71,15 @@ function attributesOf(body: unknown, id?: string): unknown {
   return data.attributes;
 }
 
+/** `page[offset]` and `page[limit]` (default 30, as the official client pages). */
+function paging(q: Record<string, string | undefined>): { offset: number; limit: number } {
+  const offset = Number(q['page[offset]'] ?? 0);
+  const limit = Number(q['page[limit]'] ?? 30);
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new HttpError(400, 'page[offset] must be an integer ≥ 0 and page[limit] from 1 to 1000');
+  return { offset, limit };
+}
+
 function validated<T>(f: () => T): T {
   try {
     return f();
@@ -98,10 +111,7 @@ export function registerDowntimes(app: FastifyInstance, deps: ServerDeps): void 
   app.get('/api/v2/downtime', { onRequest }, async (req) => {
     const q = req.query as Record<string, string | undefined>;
     const now = Date.now();
-    const offset = Number(q['page[offset]'] ?? 0);
-    const limit = Number(q['page[limit]'] ?? 30);
-    if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1 || limit > 1000)
-      throw new HttpError(400, 'page[offset] must be an integer ≥ 0 and page[limit] from 1 to 1000');
+    const { offset, limit } = paging(q);
     let list = service.all();
     if (q.current_only === 'true') list = list.filter((d) => downtimeStatus(d, now) === 'active');
     return {
@@ -123,6 +133,34 @@ export function registerDowntimes(app: FastifyInstance, deps: ServerDeps): void 
     const saved = await service.update(next);
     if (!saved) throw new HttpError(404, `Downtime not found: no downtime with id ${current.id}`);
     return { data: downtimeJson(saved, now) };
+  });
+
+  // Datadog's DowntimesApi.listMonitorDowntimes: the active and scheduled downtimes matching the monitor
+  // (downtimeMatches), each with the monitor's current groups its scope covers.
+  app.get('/api/v2/monitor/:id/downtime_matches', { onRequest }, async (req) => {
+    const raw = (req.params as { id: string }).id;
+    const id = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id))
+      throw new HttpError(400, `monitor_id must be an integer, got "${raw}"`);
+    const { offset, limit } = paging(req.query as Record<string, string | undefined>);
+    const m = (await deps.store.listMonitors()).find((x) => x.id === id);
+    if (!m) throw new HttpError(404, `Monitor not found: no monitor with id ${id}`);
+    const now = Date.now();
+    const matches = downtimeMatches(service.all(), m, parseMonitorQuery(m.query).groupBy, now);
+    const groups = deps.monitors.groups(m.id).filter((g) => g.state);
+    return {
+      data: matches.slice(offset, offset + limit).map(({ downtime: d, start, end }) => ({
+        type: 'downtime_match',
+        id: d.id,
+        attributes: {
+          start: iso(start),
+          end: iso(end),
+          scope: d.scope,
+          groups: groups.filter((g) => scopeMatches(d.scope, g.scopeTarget)).map((g) => g.key),
+        },
+      })),
+      meta: { page: { total_filtered_count: matches.length } },
+    };
   });
 
   app.delete('/api/v2/downtime/:id', { onRequest }, async (req, reply: FastifyReply) => {

@@ -120,7 +120,7 @@ export function registerMonitorSearch(app: FastifyInstance, deps: ServerDeps, ev
           ...base,
           status: g.state.status,
           group: g.key,
-          muted: isMuted(downtimes, m, g.by, now).muted,
+          muted: isMuted(downtimes, m, g.scopeTarget, now).muted,
         };
         if (!matchesSearch(search, f)) continue;
         found.push({

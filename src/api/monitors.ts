@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Downtime, matchingDowntimes } from '../monitors/downtime.ts';
 import type { MonitorEvaluator } from '../monitors/evaluator.ts';
 import { type Monitor, MonitorValidationError, parseMonitorInput } from '../monitors/model.ts';
+import { parseMonitorQuery } from '../monitors/query.ts';
 import { checkThresholds } from '../monitors/state.ts';
 import { checkTemplate } from '../monitors/template.ts';
 import { appKeyHook } from './auth.ts';
@@ -56,7 +57,7 @@ export function monitorJson(
     overall_state_modified: null,
     draft_status: 'published',
     creator: { email: 'flowwatch@localhost', handle: 'flowwatch', name: 'Flowwatch' },
-    matching_downtimes: matchingDowntimes(downtimes, m, Date.now()),
+    matching_downtimes: matchingDowntimes(downtimes, m, parseMonitorQuery(m.query).groupBy, Date.now()),
     ...(groupStates !== undefined ? { state: { groups: stateGroups } } : {}),
   };
 }

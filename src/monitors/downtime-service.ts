@@ -17,8 +17,8 @@ import {
   type MonitorRef,
   type Muting,
   nextWindow,
-  scopeMatches,
 } from './downtime.ts';
+import { type ScopeTarget, scopeMatches } from './downtime-scope.ts';
 import { evalOptions, type MonitorEvaluator, type MonitorEvent } from './evaluator.ts';
 import { parseMonitorQuery } from './query.ts';
 import type { MonitorStatus, Transition } from './state.ts';
@@ -93,7 +93,7 @@ export class DowntimeService {
   }
 
   /** The muting decision for a transition (the evaluator's hook). */
-  muting(monitor: MonitorRef, group: Record<string, string>, t: Transition): Muting {
+  muting(monitor: MonitorRef, group: ScopeTarget, t: Transition): Muting {
     return isMuted(
       this.list.filter((d) => d.canceled_at === null),
       monitor,
@@ -187,8 +187,8 @@ export class DowntimeService {
         const s = g.state;
         const wanted = s ? END_STATE[s.status] : null;
         if (!s || !wanted || !d.notify_end_states.includes(wanted) || s.status === 'OK') continue;
-        if (!scopeMatches(d.scope, g.by)) continue;
-        if (isMuted(others, m, g.by, at).muted) continue;
+        if (!scopeMatches(d.scope, g.scopeTarget)) continue;
+        if (isMuted(others, m, g.scopeTarget, at).muted) continue;
         events.push({
           monitor: {
             id: m.id,

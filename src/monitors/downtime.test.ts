@@ -8,7 +8,6 @@ import {
   nextWindow,
   parseDowntimeCreate,
   parseDowntimeUpdate,
-  scopeMatches,
 } from './downtime.ts';
 import { nextOccurrence, occurrences, parseRRule, parseWall, RRuleError, zonedToUtc } from './rrule.ts';
 
@@ -139,30 +138,6 @@ describe('RRULE occurrences', () => {
   ])('refuses %j', (rule, msg) => {
     expect(() => parseRRule(rule)).toThrow(RRuleError);
     expect(() => parseRRule(rule)).toThrow(msg);
-  });
-});
-
-describe('downtime scope over a group', () => {
-  it.each([
-    ['*', {}, true],
-    ['*', { '@flow_name': 'Sync Users' }, true],
-    ['@flow_name:"Sync Users"', { '@flow_name': 'Sync Users' }, true],
-    ['@flow_name:"Sync Users"', { '@flow_name': 'Payroll' }, false],
-    ['@flow_name:Sync*', { '@flow_name': 'Sync Users' }, true],
-    ['env:prod', { env: 'prod', '@flow_name': 'x' }, true],
-    ['env:prod', { env: 'staging' }, false],
-    ['env:(prod OR staging)', { env: 'staging' }, true],
-    ['-env:dev', { env: 'prod' }, true],
-    ['-env:dev', { env: 'dev' }, false],
-    ['env:prod @flow_name:"Sync Users"', { env: 'prod', '@flow_name': 'Payroll' }, false],
-    ['service:okta', { service: 'okta' }, true],
-    ['@http.status_code:503', { '@http.status_code': '503' }, true],
-    // a key the monitor does not group by does not match; an ungrouped monitor is covered only by * or -x
-    ['env:prod', { '@flow_name': 'Sync Users' }, false],
-    ['env:prod', {}, false],
-    ['-env:dev', {}, true],
-  ])('%s over %j → %s', (scope, group, want) => {
-    expect(scopeMatches(scope, group)).toBe(want);
   });
 });
 
@@ -298,9 +273,13 @@ describe('matching_downtimes of a monitor', () => {
     const canceled = { ...downtime({}), canceled_at: NOW };
     const otherMonitor = downtime({ monitor_identifier: { monitor_id: 2 } });
     const otherTags = downtime({ monitor_identifier: { monitor_tags: ['team:payroll'] } });
+    // scopes on keys the monitor does not group by can cover none of its groups: not listed
+    const staging = downtime({ scope: 'staging_only:true', monitor_identifier: { monitor_id: 1 } });
+    const stagingFlow = downtime({ scope: 'env:prod @team:x', monitor_identifier: { monitor_id: 1 } });
     const got = matchingDowntimes(
-      [later, ended, weekly, canceled, otherMonitor, otherTags, now],
+      [later, ended, staging, weekly, canceled, otherMonitor, otherTags, stagingFlow, now],
       monitor,
+      ['@flow_name', 'env'],
       NOW,
     );
     const s = (iso: string) => T(iso) / 1000;
@@ -329,6 +308,17 @@ describe('matching_downtimes of a monitor', () => {
         status: 'scheduled',
       }),
     ]);
+  });
+
+  it('a scope on a key the monitor does not group by is not listed; a negative one is', () => {
+    const staging = downtime({ scope: 'env:staging' });
+    const notStaging = downtime({ scope: '-env:staging' });
+    const all = downtime({ scope: '*' });
+    const ids = (groupBy: string[]) =>
+      matchingDowntimes([staging, notStaging, all], monitor, groupBy, NOW).map((x) => x.downtime_id);
+    expect(ids([])).toEqual([notStaging.id, all.id]);
+    expect(ids(['@flow_name'])).toEqual([notStaging.id, all.id]);
+    expect(ids(['@flow_name', 'env'])).toEqual([staging.id, notStaging.id, all.id]);
   });
 
   it('gives every v2 id a stable int64 id', () => {

@@ -1,13 +1,12 @@
 // Downtimes (Datadog's /api/v2/downtime, spec §6): what they are, when they are active, which monitor groups
 // they cover, and the muting rule. Pure: the clock is passed in.
 //
-// - Scope: a query in the log search language (docs/search.md), evaluated with the search's own in-memory
-//   matcher against a synthetic log built from the group's values: `@flow_name` → attribute flow_name,
-//   `service`/`source`/`host`/`status` → those fields, other keys → the tag `key:value`. So `env:prod`,
-//   `@flow_name:"Sync Users"`, `env:(prod OR staging)`, `-env:dev`, `*` behave as in search. A scope naming a
-//   key the monitor does not group by does not match (an ungrouped monitor is covered only by `*` or by a
-//   purely negative scope). Datadog's scope restrictions (no top-level OR, two nesting levels) are not
-//   enforced: Flowwatch accepts more, never less.
+// - Scope: a query in the log search language over the group's values (downtime-scope.ts): `env:prod`,
+//   `@flow_name:"Sync Users"`, `env:(prod OR staging)`, `-env:dev`, `*` behave as in search; with notify_by a
+//   term holds when one sub-group of the notification group carries it. A scope naming a key the monitor does
+//   not group by does not match (an ungrouped monitor is covered only by `*` or by a purely negative scope).
+//   Datadog's scope restrictions (no top-level OR, two nesting levels) are not enforced: Flowwatch accepts
+//   more, never less.
 // - Monitors: `{monitor_id}` or `{monitor_tags}` (the monitor has all of them; `["*"]` = every monitor).
 // - Schedule: one-time `[start, end)` (end null = until canceled) or recurring (rrule.ts): active during any
 //   occurrence `[start, start + duration)` in the schedule's time zone.
@@ -17,9 +16,8 @@
 //   `mute_first_recovery_notification` (additive across overlapping downtimes).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Json, LogEvent } from '../domain/log-event.ts';
-import { compileMatcher, type Matcher } from '../search/match.ts';
 import { parseQuery } from '../search/parse.ts';
+import { type ScopeTarget, scopeCanMatch, scopeMatches } from './downtime-scope.ts';
 import {
   checkTimeZone,
   formatWall,
@@ -281,55 +279,6 @@ export function coversMonitor(d: Downtime, m: MonitorRef): boolean {
   return id.monitor_tags.every((t) => tags.has(t.toLowerCase()));
 }
 
-const RESERVED = new Set(['service', 'source', 'host', 'status']);
-
-/** A log carrying a group's values, for the scope matcher. */
-export function groupEvent(group: Record<string, string>): LogEvent {
-  const e: LogEvent = {
-    timestamp: 0,
-    received_at: 0,
-    status: 'info',
-    service: null,
-    source: null,
-    host: null,
-    message: '',
-    tags: [],
-    trace_id: null,
-    attributes: {},
-    raw: null,
-    dedup_key: null,
-  };
-  for (const [key, value] of Object.entries(group)) {
-    if (key.startsWith('@')) {
-      const path = key.slice(1).split('.');
-      let node = e.attributes as Record<string, Json>;
-      for (const p of path.slice(0, -1)) {
-        if (typeof node[p] !== 'object' || node[p] === null || Array.isArray(node[p])) node[p] = {};
-        node = node[p] as Record<string, Json>;
-      }
-      node[path.at(-1)!] = value;
-    } else if (RESERVED.has(key)) {
-      (e as unknown as Record<string, string>)[key] = value;
-    } else {
-      e.tags.push(`${key.toLowerCase()}:${value}`);
-    }
-  }
-  return e;
-}
-
-const scopes = new Map<string, Matcher>();
-
-/** Whether a scope covers a group (its values keyed as in `.by()`; `{}` for an ungrouped monitor). */
-export function scopeMatches(scope: string, group: Record<string, string>): boolean {
-  let m = scopes.get(scope);
-  if (!m) {
-    m = compileMatcher(parseQuery(scope));
-    if (scopes.size > 1000) scopes.clear();
-    scopes.set(scope, m);
-  }
-  return m(groupEvent(group));
-}
-
 /** What muting decided for one transition. */
 export interface Muting {
   muted: boolean;
@@ -345,13 +294,13 @@ export interface Muting {
 export function isMuted(
   downtimes: readonly Downtime[],
   monitor: MonitorRef,
-  groupBy: Record<string, string>,
+  group: ScopeTarget,
   at: number,
   transition?: { name: string; firstTriggeredAt: number | null },
 ): Muting {
   const covering: { d: Downtime; start: number }[] = [];
   for (const d of downtimes) {
-    if (!coversMonitor(d, monitor) || !scopeMatches(d.scope, groupBy)) continue;
+    if (!coversMonitor(d, monitor) || !scopeMatches(d.scope, group)) continue;
     const w = activeWindow(d, at);
     if (w) covering.push({ d, start: w.start });
   }
@@ -392,28 +341,53 @@ export function legacyDowntimeId(id: string): number {
   return h;
 }
 
+/** A downtime that matches a monitor, with its current (active) or next window, in epoch ms. */
+export interface DowntimeMatch {
+  downtime: Downtime;
+  start: number;
+  /** +Infinity: until canceled */
+  end: number;
+  active: boolean;
+}
+
 /**
- * The downtimes a monitor's `matching_downtimes` lists: active and scheduled (not ended, not canceled) ones
- * whose `monitor_identifier` covers the monitor, whatever their scope (a scope may match groups that appear
- * later), active first, then by start. `start`/`end` are the current or next window's.
+ * The downtimes that match a monitor grouped by `groupBy` (its `.by()` facets): active and scheduled (not
+ * ended, not canceled) ones whose `monitor_identifier` covers it and whose scope can cover one of its groups,
+ * existing or to come (scopeCanMatch: `env:staging` never covers a monitor that is not grouped by `env`),
+ * active first, then by start.
  */
-export function matchingDowntimes(list: readonly Downtime[], m: MonitorRef, now: number): MatchingDowntime[] {
-  const out: MatchingDowntime[] = [];
+export function downtimeMatches(
+  list: readonly Downtime[],
+  m: MonitorRef,
+  groupBy: readonly string[],
+  now: number,
+): DowntimeMatch[] {
+  const out: DowntimeMatch[] = [];
   for (const d of list) {
-    if (d.canceled_at !== null || !coversMonitor(d, m)) continue;
+    if (d.canceled_at !== null || !coversMonitor(d, m) || !scopeCanMatch(d.scope, groupBy)) continue;
     const w = nextWindow(d.schedule, now);
-    if (!w) continue;
+    if (w) out.push({ downtime: d, start: w.start, end: w.end, active: w.start <= now });
+  }
+  return out.sort((a, b) => Number(b.active) - Number(a.active) || a.start - b.start);
+}
+
+/** A monitor's `matching_downtimes` (v1 `MatchingDowntime`): downtimeMatches, times in POSIX seconds. */
+export function matchingDowntimes(
+  list: readonly Downtime[],
+  m: MonitorRef,
+  groupBy: readonly string[],
+  now: number,
+): MatchingDowntime[] {
+  return downtimeMatches(list, m, groupBy, now).map(({ downtime: d, start, end, active }) => {
     const id = d.monitor_identifier;
-    out.push({
+    return {
       id: legacyDowntimeId(d.id),
       downtime_id: d.id,
-      start: Math.floor(w.start / 1000),
-      end: Number.isFinite(w.end) ? Math.floor(w.end / 1000) : null,
+      start: Math.floor(start / 1000),
+      end: Number.isFinite(end) ? Math.floor(end / 1000) : null,
       scope: [d.scope],
-      status: w.start <= now ? 'active' : 'scheduled',
+      status: active ? 'active' : 'scheduled',
       monitor_id: 'monitor_id' in id ? id.monitor_id : null,
-    });
-  }
-  const rank = (x: MatchingDowntime) => (x.status === 'active' ? 0 : 1);
-  return out.sort((a, b) => rank(a) - rank(b) || a.start - b.start);
+    };
+  });
 }

@@ -4,16 +4,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeLog } from '../store/conformance.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { MonitorEvaluator, notifyKeys } from './evaluator.ts';
+import { isMuted, parseDowntimeCreate } from './downtime.ts';
+import { type EvaluatorOptions, MonitorEvaluator, notifyKeys } from './evaluator.ts';
 import type { MonitorInput } from './model.ts';
 
 const T = Date.parse('2026-11-27T10:00:00Z');
 const MIN = 60_000;
 
-function setup(dataDir = mkdtempSync(path.join(tmpdir(), 'fw-eval-'))) {
+function setup(dataDir = mkdtempSync(path.join(tmpdir(), 'fw-eval-')), muting?: EvaluatorOptions['muting']) {
   const store = new SqliteStore({ dataDir });
   let now = T;
-  const ev = new MonitorEvaluator({ store, now: () => now, tickMs: 0 });
+  const ev = new MonitorEvaluator({ store, now: () => now, tickMs: 0, muting });
   return {
     store,
     ev,
@@ -165,6 +166,61 @@ describe('monitor evaluator', () => {
       '@flow_name:A Recovered 0',
       '@flow_name:B Recovered 0',
     ]);
+  });
+
+  it('notify_by: a downtime scope sees the sub-groups of a notification group (env:staging mutes flow A)', async () => {
+    const staging = parseDowntimeCreate({ scope: 'env:staging', monitor_identifier: { monitor_id: 1 } }, T);
+    const seen: unknown[] = [];
+    const { store, ev, at } = setup(undefined, (m, group, t) => {
+      seen.push(group);
+      return isMuted([staging], m, group, t.at, t);
+    });
+    const m = await store.insertMonitor(
+      monitor('logs("status:error").by("@flow_name,env").last("5m") > 1', {
+        new_group_delay: 0,
+        notify_by: ['@flow_name'],
+      }),
+      T,
+    );
+    expect(m.id).toBe(1);
+    await ev.start();
+    const failIn = (flow: string, env: string) =>
+      makeLog({ timestamp: T, status: 'error', tags: [`env:${env}`], attributes: { flow_name: flow } });
+    at(T);
+    // flow A breaches in prod while it also has a staging sub-group; flow B only runs in prod
+    ev.feed([failIn('A', 'staging'), failIn('A', 'prod'), failIn('A', 'prod')]);
+    ev.feed([failIn('B', 'prod'), failIn('B', 'prod')]);
+    await ev.stop();
+    const got = (await store.listMonitorEvents({ monitorId: m.id, limit: 10 }))
+      .reverse()
+      .map((e) => [e.group_key, e.body.transition, e.body.muted, e.body.downtime_id]);
+    expect(got).toEqual([
+      ['@flow_name:A', 'Triggered', true, staging.id],
+      ['@flow_name:B', 'Triggered', false, null],
+    ]);
+    expect(seen).toEqual([
+      [
+        { '@flow_name': 'A', env: 'staging' },
+        { '@flow_name': 'A', env: 'prod' },
+      ],
+      [{ '@flow_name': 'B', env: 'prod' }],
+    ]);
+    // groups() hands the same view to the API (downtime_matches, groups search, end of downtimes)
+    expect(ev.groups(m.id).map((g) => g.scopeTarget)).toEqual(seen);
+    // once the staging logs leave the window (only prod logs remain), env:staging no longer covers flow A
+    at(T + 2 * MIN);
+    ev.feed([
+      makeLog({
+        timestamp: T + 2 * MIN,
+        status: 'error',
+        tags: ['env:prod'],
+        attributes: { flow_name: 'A' },
+      }),
+    ]);
+    at(T + 6 * MIN);
+    ev.tick();
+    await ev.stop();
+    expect(ev.groups(m.id)[0]?.scopeTarget).toEqual([{ '@flow_name': 'A', env: 'prod' }]);
   });
 
   it('notify_by ["*"]: one simple alert over every group, rebuilt after a restart', async () => {

@@ -16,6 +16,7 @@ import type { Matcher } from '../search/match.ts';
 import { SharedMatchers } from '../search/shared-match.ts';
 import type { MonitorEventRecord, Store } from '../store/store.ts';
 import type { Muting } from './downtime.ts';
+import type { ScopeTarget } from './downtime-scope.ts';
 import type { Monitor } from './model.ts';
 import { type MonitorQuery, parseMonitorQuery } from './query.ts';
 import {
@@ -35,6 +36,8 @@ interface Group {
   /** group-by values as written in .by() (only the notify_by ones when notify_by aggregates) */
   by: Record<string, string>;
   window: GroupWindow;
+  /** notify_by: the values of each query group (sub-group) met, by member key (the window says which live) */
+  members?: Map<string, Record<string, string>>;
   state?: GroupState;
   /** the latest matching log, for templates and samples */
   sample?: LogEvent;
@@ -85,7 +88,7 @@ export interface EvaluatorOptions {
   /** called after events are saved (the notification layer wakes up here) */
   onEvents?: (records: MonitorEventRecord[]) => void;
   /** downtimes: whether a transition of a group is muted (DowntimeService.muting) */
-  muting?: (monitor: Monitor, group: Record<string, string>, t: Transition) => Muting;
+  muting?: (monitor: Monitor, group: ScopeTarget, t: Transition) => Muting;
 }
 
 export const UNGROUPED = '*';
@@ -189,15 +192,21 @@ export class MonitorEvaluator {
   }
 
   /** The live status of a monitor's groups. */
-  groups(
-    id: number,
-  ): { key: string; by: Record<string, string>; state: GroupState | undefined; value: number | null }[] {
+  groups(id: number): {
+    key: string;
+    by: Record<string, string>;
+    /** what downtime scopes see: `by`, or with notify_by the values of the live sub-groups */
+    scopeTarget: ScopeTarget;
+    state: GroupState | undefined;
+    value: number | null;
+  }[] {
     const c = this.monitors.get(id);
     if (!c) return [];
     const now = this.now();
     return [...c.groups.values()].map((g) => ({
       key: g.key,
       by: g.by,
+      scopeTarget: scopeTarget(g),
       state: g.state,
       value: g.window.value(now),
     }));
@@ -352,6 +361,10 @@ export class MonitorEvaluator {
         g = { key, by, window: newWindow(c) };
         c.groups.set(key, g);
       }
+      if (c.notifyBy) {
+        g.members ??= new Map();
+        if (!g.members.has(member)) g.members.set(member, full);
+      }
       return { g, member };
     });
   }
@@ -398,7 +411,7 @@ export class MonitorEvaluator {
           thresholds: c.opts.thresholds,
           comparator: c.query.comparator,
           sample: t.to === 'No Data' || t.from === 'No Data' ? undefined : g.sample,
-          muting: this.o.muting?.(c.monitor, g.by, t),
+          muting: this.o.muting?.(c.monitor, scopeTarget(g), t),
         };
         events.push({ monitor_id: c.monitor.id, group_key: g.key, at: t.at, body: this.describe(ev) });
       }
@@ -454,6 +467,17 @@ function newWindow(c: Pick<Compiled, 'query' | 'monitor' | 'notifyBy' | 'opts'>)
   const make = () => new SlidingWindow(c.query.windowMs, c.query.rollup, delayMs);
   if (c.notifyBy === null) return make();
   return new NotifyGroupWindow(make, (values) => worstValue(values, c.opts));
+}
+
+/**
+ * What downtime scopes see of a group: its values, or for a notification group the values of each sub-group
+ * whose window still holds logs (its own values when none does). Forgets the sub-groups that left.
+ */
+function scopeTarget(g: Group): ScopeTarget {
+  if (!g.members) return g.by;
+  const live = new Set(g.window.memberKeys?.() ?? []);
+  for (const k of g.members.keys()) if (!live.has(k)) g.members.delete(k);
+  return g.members.size > 0 ? [...g.members.values()] : g.by;
 }
 
 /** A group's key: `@flow_name:Sync Users,env:prod` (facets in .by() order), as Datadog names groups. */

@@ -134,6 +134,8 @@ export interface GroupWindow {
   prune(now: number): boolean;
   hasData(now: number): boolean;
   value(now: number): number | null;
+  /** notify_by: the keys of the query groups the window holds */
+  memberKeys?(): string[];
 }
 
 /**
@@ -167,6 +169,10 @@ export class NotifyGroupWindow implements GroupWindow {
   hasData(now: number): boolean {
     for (const w of this.members.values()) if (w.hasData(now)) return true;
     return false;
+  }
+
+  memberKeys(): string[] {
+    return [...this.members.keys()];
   }
 
   value(now: number): number | null {
