@@ -101,7 +101,7 @@ export async function startServer(
   downtimes.attach(monitors);
   // Deleting a monitor, or a downtime starting to mute groups, resolves their open incidents.
   const incidents = new IncidentCloser({ store, outbox: notifier, logger });
-  downtimes.onWindowStart((d, at) => incidents.muted(d, at));
+  downtimes.onWindowStart((d, at, scopeOf) => incidents.muted(d, at, scopeOf));
   await monitors.start();
   notifier.start();
   // Monitors read committed logs (after the pipelines), never the requests themselves.

@@ -35,6 +35,9 @@ const END_NAME: Record<'Alert' | 'Warn' | 'No Data', Transition['name']> = {
   'No Data': 'No Data',
 };
 
+/** What a downtime scope sees of a monitor's live group (undefined: no such group). */
+export type ScopeLookup = (monitorId: number, groupKey: string) => ScopeTarget | undefined;
+
 export interface DowntimeServiceOptions {
   store: Store;
   logger?: Logger;
@@ -52,7 +55,7 @@ export class DowntimeService {
   private ticking: Promise<void> = Promise.resolve();
   /** per downtime id: the start of the window whose beginning was handled */
   private readonly begun = new Map<string, number>();
-  private onBegin: ((d: Downtime, at: number) => Promise<unknown>) | undefined;
+  private onBegin: ((d: Downtime, at: number, scopeOf: ScopeLookup) => Promise<unknown>) | undefined;
   private readonly now: () => number;
 
   constructor(private readonly o: DowntimeServiceOptions) {
@@ -74,8 +77,11 @@ export class DowntimeService {
     this.evaluator = evaluator;
   }
 
-  /** Called once per window when it begins (and for active windows at start): mute side effects. */
-  onWindowStart(fn: (d: Downtime, at: number) => Promise<unknown>): void {
+  /**
+   * Called once per window when it begins (and for active windows at start): mute side effects. `scopeOf`
+   * gives what scopes see of a live group of the attached evaluator.
+   */
+  onWindowStart(fn: (d: Downtime, at: number, scopeOf: ScopeLookup) => Promise<unknown>): void {
     this.onBegin = fn;
   }
 
@@ -164,7 +170,11 @@ export class DowntimeService {
     for (const d of this.list) {
       const w = d.canceled_at === null ? this.windows.get(d.id) : undefined;
       if (!w || w.start > at || at >= w.end || this.begun.get(d.id) === w.start) continue;
-      await this.onBegin(d, at);
+      await this.onBegin(
+        d,
+        at,
+        (id, key) => this.evaluator?.groups(id).find((g) => g.key === key)?.scopeTarget,
+      );
       this.begun.set(d.id, w.start);
     }
   }

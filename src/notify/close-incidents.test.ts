@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fake, pagerDutyProblems, startPagerDutyFake } from '../../test/helpers/chat-fakes.ts';
 import { AT, sampleEvent } from '../../test/helpers/notify.ts';
-import type { Downtime } from '../monitors/downtime.ts';
+import { type Downtime, parseDowntimeCreate } from '../monitors/downtime.ts';
 import { DowntimeService } from '../monitors/downtime-service.ts';
 import type { DueJob, NotificationJob } from '../store/notifications.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -71,6 +71,38 @@ describe('closeEvents', () => {
     ];
     expect(close(jobs).map((e) => e.group_key)).toEqual(['@flow_name:A', '@flow_name:B']);
     expect(close(jobs, (g) => g['@flow_name'] === 'B').map((e) => e.group_key)).toEqual(['@flow_name:B']);
+  });
+
+  it('a downtime start closes the groups its scope covers, notify_by sub-groups included', async () => {
+    // notify_by ["@flow_name"]: flow A has a staging sub-group, flow B does not; the downtime is env:staging
+    const jobs = [
+      last('@pagerduty-okta', {}, 42, '@flow_name:A'),
+      last('@pagerduty-okta', {}, 43, '@flow_name:B'),
+    ];
+    const saved: string[] = [];
+    const closer = new IncidentCloser({
+      store: {
+        listMonitors: async () => [{ id: 7, tags: [] }],
+        notifications: { lastJobs: async () => jobs },
+        saveMonitorProgress: async (_: unknown, events: { group_key: string }[]) => {
+          saved.push(...events.map((e) => e.group_key));
+          return [];
+        },
+      } as any,
+      outbox: { dispatched: async () => {}, wake: () => {} },
+    });
+    const staging = parseDowntimeCreate({ scope: 'env:staging', monitor_identifier: { monitor_id: 7 } }, AT);
+    const members: Record<string, Record<string, string>[]> = {
+      '@flow_name:A': [
+        { '@flow_name': 'A', env: 'prod' },
+        { '@flow_name': 'A', env: 'staging' },
+      ],
+      '@flow_name:B': [{ '@flow_name': 'B', env: 'prod' }],
+    };
+    // without the evaluator's view, the trigger's group values only: env:staging covers neither
+    expect(await closer.muted(staging, AT)).toBe(0);
+    expect(await closer.muted(staging, AT, (id, key) => (id === 7 ? members[key] : undefined))).toBe(1);
+    expect(saved).toEqual(['@flow_name:A']);
   });
 
   it('the close event resolves the trigger’s dedup_key and closes its Opsgenie alias', () => {

@@ -8,6 +8,7 @@
 // trigger. Running it again finds nothing open (the close is now the newest job): it may be repeated.
 import type { Downtime } from '../monitors/downtime.ts';
 import { coversMonitor, isMuted } from '../monitors/downtime.ts';
+import type { ScopeTarget } from '../monitors/downtime-scope.ts';
 import type { DueJob } from '../store/notifications.ts';
 import type { MonitorEventRecord, Store } from '../store/store.ts';
 
@@ -42,14 +43,14 @@ export function closeEvents(
     cause: CloseCause;
     at: number;
     downtimeId?: string | null;
-    keep?: (group: Record<string, string>) => boolean;
+    keep?: (group: Record<string, string>, groupKey: string) => boolean;
   },
 ): CloseEvent[] {
   const open = new Map<number, { event: MonitorEventRecord; handles: string[] }>();
   for (const { job, event } of last) {
     const to = event.body.to;
     if (typeof to !== 'string' || to === 'OK') continue;
-    if (o.keep && !o.keep((event.body.group ?? {}) as Record<string, string>)) continue;
+    if (o.keep && !o.keep((event.body.group ?? {}) as Record<string, string>, event.group_key)) continue;
     const entry = open.get(event.id) ?? { event, handles: [] };
     entry.handles.push(job.handle);
     open.set(event.id, entry);
@@ -113,7 +114,7 @@ export class IncidentCloser {
   close(
     monitorId: number,
     cause: CloseCause,
-    opts: { keep?: (group: Record<string, string>) => boolean; downtimeId?: string } = {},
+    opts: { keep?: (group: Record<string, string>, groupKey: string) => boolean; downtimeId?: string } = {},
   ): Promise<number> {
     const run = this.chain.then(async () => {
       // Every saved event gets its jobs first, so the newest job of each recipient is known.
@@ -134,14 +135,22 @@ export class IncidentCloser {
     return run;
   }
 
-  /** A downtime's window began: closes the incidents of every group it mutes now. */
-  async muted(d: Downtime, at: number): Promise<number> {
+  /**
+   * A downtime's window began: closes the incidents of every group it mutes now. `scopeOf` gives what the
+   * scope sees of a live group (with notify_by, its sub-groups: MonitorEvaluator.groups); without it, or for
+   * a group no longer live, the group's values in the trigger.
+   */
+  async muted(
+    d: Downtime,
+    at: number,
+    scopeOf?: (monitorId: number, groupKey: string) => ScopeTarget | undefined,
+  ): Promise<number> {
     let n = 0;
     for (const m of await this.o.store.listMonitors()) {
       if (!coversMonitor(d, m)) continue;
       n += await this.close(m.id, 'monitor_muted', {
         downtimeId: d.id,
-        keep: (group) => isMuted([d], m, group, at).muted,
+        keep: (group, key) => isMuted([d], m, scopeOf?.(m.id, key) ?? group, at).muted,
       });
     }
     return n;
