@@ -10,8 +10,10 @@ import { sampleEvent } from '../../test/helpers/notify.ts';
 import { type Receiver, startReceiver } from '../../test/helpers/receiver.ts';
 import type { NotificationJob } from '../store/notifications.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { backoffMs } from './deliver.ts';
+import { ChannelRegistry } from './channel.ts';
+import { backoffMs, DeliveryWorker } from './deliver.ts';
 import { Notifier, type NotifierOptions } from './notifier.ts';
+import { Dispatcher } from './outbox.ts';
 
 let dir: string;
 let store: SqliteStore;
@@ -238,6 +240,31 @@ describe('delivery outbox', () => {
     const ok = rx.requests.filter((x) => x.status === 200).map((x) => JSON.parse(x.body).id);
     expect(ok).toEqual([String(first.id), String(second.id)]);
     expect(rx.requests).toHaveLength(3);
+  });
+
+  it('records a send the receiver accepted as delivered even when a stop aborted it meanwhile', async () => {
+    // The receiver's 2xx arrives just as the stop's grace ends: the answer is known, so the job must not
+    // stay pending (the next start would send it a second time).
+    let sends = 0;
+    const registry = new ChannelRegistry().add({
+      name: 'webhook',
+      send: (d) =>
+        new Promise((resolve) => {
+          sends++;
+          d.signal.addEventListener('abort', () => resolve({ ok: true, status: 200 }), { once: true });
+        }),
+    });
+    const e = await addEvent();
+    await new Dispatcher({ store: store.notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
+    const worker = new DeliveryWorker({
+      store: store.notifications,
+      registry,
+      retry: { baseMs: 10, maxMs: 50 },
+    });
+    worker.wake();
+    await until(async () => sends === 1);
+    await worker.stop(20);
+    expect((await jobOf(e.id))?.state).toBe('delivered');
   });
 
   it('dispatches events saved before a crash at the next start', async () => {

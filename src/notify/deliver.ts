@@ -163,8 +163,9 @@ export class DeliveryWorker {
           reason: 'unknown_channel',
           detail: `no channel delivers ${name === 'email' ? 'email' : `"${job.handle}"`} handles yet`,
         };
-    // Stopping: the job stays pending as it was and is sent again at the next start.
-    if (signal.aborted) return;
+    // Stopping: a send cut short stays pending and is sent again at the next start; one the receiver
+    // accepted is recorded below like any other (else the next start would send it a second time).
+    if (signal.aborted && !r.ok) return;
     const at = this.now();
     const m = this.o.metrics;
     if (channel) m?.sendSeconds.observe({ channel: name }, (at - started) / 1000);
