@@ -267,6 +267,67 @@ describe('delivery outbox', () => {
     expect((await jobOf(e.id))?.state).toBe('delivered');
   });
 
+  it('dead-letters a job whose channel throws instead of trying it again in a tight loop', async () => {
+    let sends = 0;
+    const registry = new ChannelRegistry().add({
+      name: 'webhook',
+      send: async () => {
+        sends++;
+        throw new TypeError('a bug in the payload builder');
+      },
+    });
+    const e = await addEvent();
+    await new Dispatcher({ store: store.notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
+    const worker = new DeliveryWorker({
+      store: store.notifications,
+      registry,
+      retry: { baseMs: 10, maxMs: 50 },
+    });
+    worker.wake();
+    const job = await until(async () => {
+      const j = await jobOf(e.id);
+      return j?.state === 'dead' && j;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await worker.stop(0);
+    expect(sends).toBe(1);
+    expect(job).toMatchObject({ last_reason: 'bad_config', attempts: 1 });
+    expect(job.last_error).toContain('a bug in the payload builder');
+  });
+
+  it('waits for the next poll when recording an attempt fails, instead of starving the event loop', async () => {
+    let sends = 0;
+    const registry = new ChannelRegistry().add({
+      name: 'webhook',
+      send: async () => {
+        sends++;
+        return { ok: true, status: 200 };
+      },
+    });
+    let refusals = 1;
+    const notifications = store.notifications;
+    const flaky = Object.create(notifications) as typeof notifications;
+    flaky.recordAttempt = async (id, r) => {
+      if (refusals-- > 0) throw new Error('SQLITE_BUSY: database is locked');
+      return notifications.recordAttempt(id, r);
+    };
+    const e = await addEvent();
+    await new Dispatcher({ store: notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
+    const worker = new DeliveryWorker({
+      store: flaky,
+      registry,
+      retry: { baseMs: 10, maxMs: 50 },
+      pollMs: 100,
+    });
+    worker.wake();
+    // A timer fires: the loop yields (before the fix, the same job was taken again at once, forever).
+    await new Promise((r) => setTimeout(r, 30));
+    expect(sends).toBe(1);
+    await until(async () => (await jobOf(e.id))?.state === 'delivered');
+    await worker.stop(0);
+    expect(sends).toBe(2);
+  });
+
   it('dispatches events saved before a crash at the next start', async () => {
     const e = await addEvent();
     expect(await jobs()).toHaveLength(0);

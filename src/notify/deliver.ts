@@ -135,34 +135,54 @@ export class DeliveryWorker {
     const queue = queueKey(d.job);
     const abort = new AbortController();
     this.busyQueues.add(queue);
+    let failed = false;
     const done = this.attempt(d, abort.signal)
-      .catch((err: unknown) => this.o.logger?.error({ err, job_id: d.job.id }, 'notification attempt failed'))
+      .catch((err: unknown) => {
+        failed = true;
+        this.o.logger?.error({ err, job_id: d.job.id }, 'notification attempt failed');
+      })
       .finally(() => {
         this.inflight.delete(d.job.id);
         this.busyQueues.delete(queue);
-        this.wake();
+        // After a failure (e.g. the database refused the record) the job waits for the next poll: waking
+        // now would take it again at once, in a loop of promises that starves the event loop.
+        if (failed) this.schedule();
+        else this.wake();
       });
     this.inflight.set(d.job.id, { queue, abort, done });
   }
 
   private async attempt(due: DueJob, signal: AbortSignal): Promise<void> {
     const { job } = due;
-    const event = eventOf(due);
     const { channel, name } = this.o.registry.resolve(job.handle);
     const started = this.now();
-    const r: SendResult = channel
-      ? await channel.send({
-          handle: job.handle.replace(/^@/, ''),
-          event,
-          idempotencyKey: job.idempotency_key,
-          signal,
-        })
-      : {
-          ok: false,
-          retryable: false,
-          reason: 'unknown_channel',
-          detail: `no channel delivers ${name === 'email' ? 'email' : `"${job.handle}"`} handles yet`,
-        };
+    let event = due.event;
+    let r: SendResult;
+    try {
+      event = eventOf(due);
+      r = channel
+        ? await channel.send({
+            handle: job.handle.replace(/^@/, ''),
+            event,
+            idempotencyKey: job.idempotency_key,
+            signal,
+          })
+        : {
+            ok: false,
+            retryable: false,
+            reason: 'unknown_channel',
+            detail: `no channel delivers ${name === 'email' ? 'email' : `"${job.handle}"`} handles yet`,
+          };
+    } catch (err) {
+      // A bug (channels return failures, never throw): recorded and dead-lettered, so the job neither
+      // comes back at once in a loop that starves the server nor disappears.
+      r = {
+        ok: false,
+        retryable: false,
+        reason: 'bad_config',
+        detail: `Flowwatch could not build or send this notification: ${(err as Error)?.message ?? String(err)}`,
+      };
+    }
     // Stopping: a send cut short stays pending and is sent again at the next start; one the receiver
     // accepted is recorded below like any other (else the next start would send it a second time).
     if (signal.aborted && !r.ok) return;
