@@ -171,9 +171,10 @@ describe('notification rules API (official client)', () => {
       handles: ['@slack-okta'],
     };
     expect(recipientsFor(event, rules)).toEqual(['@slack-okta', '@pagerduty-okta', '@oncall-iam']);
+    // The recovery also goes to the PagerDuty service the trigger paged, so its incident is resolved.
     expect(
       recipientsFor({ ...event, to: 'OK', from: 'Alert', monitor: { tags: ['service:okta'] } }, rules),
-    ).toEqual(['@slack-okta']);
+    ).toEqual(['@slack-okta', '@pagerduty-okta']);
   });
 
   it('rejects recipients together with conditional_recipients (the "Bad Request" example) in Datadog\'s shape', async () => {

@@ -114,6 +114,16 @@ describe('rule matching (table)', () => {
         ],
       },
     }),
+    incidents: rule({
+      filter: { scope: 'service:okta' },
+      conditional_recipients: {
+        conditions: [
+          { scope: 'transition_type:is_alert', recipients: ['pagerduty-iam', 'slack-iam-alert'] },
+          { scope: 'transition_type:is_renotify', recipients: ['opsgenie-iam'] },
+          { scope: 'transition_type:is_recovery', recipients: ['slack-recovered'] },
+        ],
+      },
+    }),
     unfiltered: rule({ recipients: ['user@example.com'] }),
     other: rule({ filter: { tags: ['service:billing'] }, recipients: ['slack-billing'] }),
     dup: rule({ filter: { scope: 'env:prod' }, recipients: ['slack-okta-alerts', 'slack-okta'] }),
@@ -166,7 +176,31 @@ describe('rule matching (table)', () => {
       ['@slack-okta-alerts', '@pagerduty-iam'],
     ],
     ['conditional: warn (bare form)', warnEv, [R.cond], ['@slack-okta-alerts', '@slack-iam-warn']],
-    ['conditional: recovery → fallback', recovered, [R.cond], ['@slack-okta-alerts', '@slack-iam-fallback']],
+    [
+      // The PagerDuty service the rule gave the trigger gets the recovery too: else its incident stays open.
+      'conditional: recovery → fallback, and the incident recipient of the trigger',
+      recovered,
+      [R.cond],
+      ['@slack-okta-alerts', '@slack-iam-fallback', '@pagerduty-iam'],
+    ],
+    [
+      'conditional: recovery from warn after an alert (Alert → Warn → OK) still resolves',
+      ev({ transition: 'Recovered', from: 'Warn', to: 'OK' }),
+      [R.incidents],
+      ['@slack-okta-alerts', '@slack-recovered', '@pagerduty-iam', '@opsgenie-iam'],
+    ],
+    [
+      'conditional: a recovery adds no chat recipient of the trigger conditions',
+      recovered,
+      [R.incidents],
+      ['@slack-okta-alerts', '@slack-recovered', '@pagerduty-iam', '@opsgenie-iam'],
+    ],
+    [
+      'conditional: a trigger is unchanged',
+      alert,
+      [R.incidents],
+      ['@slack-okta-alerts', '@pagerduty-iam', '@slack-iam-alert'],
+    ],
     ['conditional: no data → fallback', noData, [R.cond], ['@slack-okta-alerts', '@slack-iam-fallback']],
     [
       'conditional: priority p1 and alert both apply',
@@ -178,13 +212,13 @@ describe('rule matching (table)', () => {
       'conditional: priority as a P1 tag',
       ev({ to: 'OK', from: 'Alert', monitor: { tags: ['team:iam', 'priority:p1'], priority: null } }),
       [R.cond],
-      ['@slack-okta-alerts', '@oncall-iam'],
+      ['@slack-okta-alerts', '@oncall-iam', '@pagerduty-iam'],
     ],
     [
       'conditional: one-tag scope on the group',
       ev({ to: 'OK', from: 'Warn', group: { env: 'staging' } }),
       [R.cond],
-      ['@slack-okta-alerts', '@slack-staging'],
+      ['@slack-okta-alerts', '@slack-staging', '@pagerduty-iam'],
     ],
     ['conditional: no match and no fallback → nothing', alert, [R.noFallback], ['@slack-okta-alerts']],
     ['conditional: no data', noData, [R.noFallback], ['@slack-okta-alerts', '@slack-nodata']],

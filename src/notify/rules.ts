@@ -17,6 +17,8 @@
 //   message's own @-handles come first, then each matching rule's, in rule order; duplicates (ignoring case
 //   and a leading `@`) are dropped, keeping the first spelling.
 // - Rule recipients are part of every notification of the event, renotifications included.
+// - A recovery also goes to the PagerDuty and Opsgenie recipients the rule's conditions give the group's
+//   triggers, so the incident a `transition_type:is_alert` condition opened is resolved (issue 6 §4).
 import { type NotificationRule, parseConditionScope, priorityOf, TRANSITION_TYPES } from './rule-model.ts';
 import { evalScope, parseScope, type Scope, TagSet } from './scope.ts';
 
@@ -110,6 +112,20 @@ export function isTransitionType(e: RuleEvent, value: string): boolean {
   }
 }
 
+/** Handles of channels whose trigger opens an incident that only a recovery closes (PagerDuty, Opsgenie). */
+const INCIDENT_RECIPIENT = /^@?(pagerduty|opsgenie)-/i;
+
+/** The triggers a recovery may end: what conditions could have routed while the group was not OK. */
+const TRIGGERS: Pick<RuleEvent, 'from' | 'to' | 'cause' | 'transition'>[] = [
+  { from: 'OK', to: 'Alert', cause: 'value', transition: 'Triggered' },
+  { from: 'OK', to: 'Warn', cause: 'value', transition: 'Warn' },
+  { from: 'OK', to: 'No Data', cause: 'missing_data', transition: 'No Data' },
+  { from: 'Alert', to: 'Warn', cause: 'value', transition: 'Warn' },
+  { from: 'Alert', to: 'Alert', cause: 'renotify', transition: 'Re-Triggered' },
+  { from: 'Warn', to: 'Warn', cause: 'renotify', transition: 'Re-Warn' },
+  { from: 'No Data', to: 'No Data', cause: 'renotify', transition: 'Re-No Data' },
+];
+
 /** The recipients (without `@`) one rule adds to an event, or null when its filter does not match. */
 export function ruleRecipients(
   rule: NotificationRule,
@@ -120,6 +136,20 @@ export function ruleRecipients(
   if (!c) return null;
   if (c.filter && !c.filter(tags)) return null;
   if (c.recipients) return c.recipients;
+  const out = conditionalRecipients(c, e, tags);
+  if (e.to !== 'OK' || e.from === 'OK' || e.from === undefined) return out;
+  // A recovery also goes to the PagerDuty and Opsgenie recipients the rule gives the group's triggers
+  // (`transition_type:is_alert` → pagerduty-…), else the incident a trigger opened is never resolved. A
+  // resolve of a key with nothing open (a cycle that only warned) is ignored by both services.
+  const more = new Set<string>();
+  for (const t of TRIGGERS)
+    for (const r of conditionalRecipients(c, { ...e, ...t }, tags))
+      if (INCIDENT_RECIPIENT.test(r.trim())) more.add(r);
+  return more.size > 0 ? [...out, ...more] : out;
+}
+
+/** The recipients of the conditions that hold for the event, or the fallback when none does. */
+function conditionalRecipients(c: CompiledRule, e: RuleEvent, tags: TagSet): string[] {
   const special = (key: string, value: string | null): boolean | undefined => {
     const k = key.toLowerCase();
     if (k === 'transition_type') return value !== null && isTransitionType(e, value);
