@@ -64,7 +64,13 @@ export async function startServer(
   const writer = new LogWriter(store, metrics, settings.max_queue_events);
   let baseUrl = settings.public_url ?? `http://${settings.host}:${settings.port}`;
   // Downtimes load first: transitions evaluated while the monitors start are already muted by them.
-  const downtimes = new DowntimeService({ store, logger });
+  // Its notices to the handles of a downtime's message go through the outbox (notifier, below).
+  const downtimes = new DowntimeService({
+    store,
+    logger,
+    baseUrl: () => baseUrl,
+    onNotices: () => notifier.wake(),
+  });
   await downtimes.start();
   // The delivery outbox: events the evaluator saves wake it; a start resumes what a stop left pending.
   const notifier = new Notifier({

@@ -1,5 +1,6 @@
 // Datadog's downtime API v2 (/api/v2/downtime, JSON:API shapes): create, list, get, update (PATCH) and cancel
-// (DELETE, 204; the downtime stays listed with status "canceled"), and the downtimes matching a monitor
+// (DELETE, 204; the downtime stays listed with status "canceled" for two days, then the API shows it no
+// more, as Datadog removes it), and the downtimes matching a monitor
 // (/api/v2/monitor/{id}/downtime_matches). docs/monitors.md, "Downtimes".
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -7,6 +8,7 @@ import {
   DowntimeValidationError,
   downtimeMatches,
   downtimeStatus,
+  isRemoved,
   nextWindow,
   parseDowntimeCreate,
   parseDowntimeUpdate,
@@ -97,7 +99,8 @@ export function registerDowntimes(app: FastifyInstance, deps: ServerDeps): void 
   const find = (req: FastifyRequest) => {
     const id = (req.params as { id: string }).id;
     const d = service.get(id);
-    if (!d) throw new HttpError(404, `Downtime not found: no downtime with id ${id}`);
+    if (!d || isRemoved(d, Date.now()))
+      throw new HttpError(404, `Downtime not found: no downtime with id ${id}`);
     return d;
   };
 
@@ -112,7 +115,7 @@ export function registerDowntimes(app: FastifyInstance, deps: ServerDeps): void 
     const q = req.query as Record<string, string | undefined>;
     const now = Date.now();
     const { offset, limit } = paging(q);
-    let list = service.all();
+    let list = service.all().filter((d) => !isRemoved(d, now));
     if (q.current_only === 'true') list = list.filter((d) => downtimeStatus(d, now) === 'active');
     return {
       data: list.slice(offset, offset + limit).map((d) => downtimeJson(d, now)),

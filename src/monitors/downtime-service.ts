@@ -7,6 +7,10 @@
 // that ended while Flowwatch was stopped is handled once at the next start, and never twice. The tick also
 // notices windows that began and calls the `onWindowStart` hook (closing open incidents of the muted groups);
 // that is kept in memory only, so a start calls it again for every active window: the hook must tolerate it.
+// Notices to the handles of the downtime's own message (downtime-notice.ts: scheduled, started, canceled,
+// expired) are saved with the downtime change that marks them sent (`notified`, `ended_through`,
+// `canceled_at`) in one transaction, so each is recorded once, across restarts. Changes to a downtime (API and
+// tick) run one at a time, so none overwrites another's marks.
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
 import {
@@ -18,6 +22,7 @@ import {
   type Muting,
   nextWindow,
 } from './downtime.ts';
+import { type DowntimeNoticeKind, downtimeNotice, type NoticeEvent } from './downtime-notice.ts';
 import { type ScopeTarget, scopeMatches } from './downtime-scope.ts';
 import { evalOptions, type MonitorEvaluator, type MonitorEvent } from './evaluator.ts';
 import { parseMonitorQuery } from './query.ts';
@@ -44,6 +49,10 @@ export interface DowntimeServiceOptions {
   now?: () => number;
   /** 0 = no timer (tests call tick) */
   tickMs?: number;
+  /** base URL of the notices' links; without it no notice is recorded */
+  baseUrl?: () => string;
+  /** notices were saved (wakes the outbox) */
+  onNotices?: () => void;
 }
 
 export class DowntimeService {
@@ -109,66 +118,147 @@ export class DowntimeService {
     );
   }
 
+  /** Runs changes one at a time (API requests and ticks). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.ticking.then(fn);
+    this.ticking = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Adds a downtime; its scheduled or started notice follows at once (a tick). */
   async create(d: Downtime): Promise<Downtime> {
-    await this.o.store.insertDowntime(d);
-    this.list.push(d);
+    await this.serial(async () => {
+      await this.o.store.insertDowntime(d);
+      this.list.push(d);
+    });
+    void this.tick();
     return d;
   }
 
-  async update(d: Downtime): Promise<Downtime | undefined> {
-    if (!(await this.o.store.updateDowntime(d))) return undefined;
+  /**
+   * An API change, made from the downtime as read before: what the service marked meanwhile (notices sent,
+   * windows ended, a cancel) is kept.
+   */
+  update(d: Downtime): Promise<Downtime | undefined> {
+    return this.serial(() => {
+      const current = this.get(d.id);
+      if (!current) return Promise.resolve(undefined);
+      const ended = Math.max(d.ended_through ?? 0, current.ended_through ?? 0);
+      return this.save({
+        ...d,
+        canceled_at: current.canceled_at,
+        ended_through: d.ended_through === null && current.ended_through === null ? null : ended,
+        ...(current.notified ? { notified: current.notified } : {}),
+      });
+    });
+  }
+
+  private async save(d: Downtime, notices: NoticeEvent[] = []): Promise<Downtime | undefined> {
+    if (!(await this.o.store.updateDowntime(d, notices))) return undefined;
     this.list = this.list.map((x) => (x.id === d.id ? d : x));
     this.windows.delete(d.id);
+    if (notices.length > 0) this.o.onNotices?.();
     return d;
   }
 
-  /** Cancels a downtime; when it was active and `notify_end_types` has `canceled`, records the end events. */
-  async cancel(id: string): Promise<Downtime | undefined> {
-    const d = this.get(id);
-    if (!d) return undefined;
-    if (d.canceled_at !== null) return d;
-    const at = this.now();
-    const w = nextWindow(d.schedule, at);
-    const wasActive = w !== null && w.start <= at;
-    const canceled = { ...d, canceled_at: at, modified_at: at, ended_through: at };
-    await this.update(canceled);
-    if (wasActive && d.notify_end_types.includes('canceled'))
-      await this.endEvents(d, 'downtime_canceled', at);
-    return canceled;
+  /**
+   * Cancels a downtime (its canceled notice with it, unless it had ended); when it was active and
+   * `notify_end_types` has `canceled`, records the end events.
+   */
+  cancel(id: string): Promise<Downtime | undefined> {
+    return this.serial(async () => {
+      const d = this.get(id);
+      if (!d) return undefined;
+      if (d.canceled_at !== null) return d;
+      const at = this.now();
+      const w = nextWindow(d.schedule, at);
+      const wasActive = w !== null && w.start <= at;
+      const canceled = { ...d, canceled_at: at, modified_at: at, ended_through: at };
+      await this.save(canceled, w ? await this.notices('canceled', d, at, w) : []);
+      if (wasActive && d.notify_end_types.includes('canceled'))
+        await this.endEvents(d, 'downtime_canceled', at);
+      return canceled;
+    });
   }
 
-  /** Handles windows that ended; runs one at a time. */
+  /** Handles windows that ended and began; runs one at a time. */
   tick(): Promise<void> {
-    this.ticking = this.ticking
-      .then(() => this.endExpired())
-      .then(() => this.beginStarted())
-      .catch((err: unknown) => this.o.logger?.error({ err }, 'handling the end of downtimes failed'));
-    return this.ticking;
+    return this.serial(async () => {
+      try {
+        await this.endExpired();
+        await this.noticeStarts();
+        await this.beginStarted();
+      } catch (err) {
+        this.o.logger?.error({ err }, 'handling the end of downtimes failed');
+      }
+    });
+  }
+
+  /** The notice of `kind` (none when notices are off, for downtimes older than them, or without handles). */
+  private async notices(
+    kind: DowntimeNoticeKind,
+    d: Downtime,
+    at: number,
+    window: { start: number; end: number } | null,
+  ): Promise<NoticeEvent[]> {
+    if (!this.o.baseUrl || !d.notified) return [];
+    const monitors = (await this.o.store.listMonitors()).filter((m) => coversMonitor(d, m));
+    const e = downtimeNotice(kind, d, { at, window, monitors, baseUrl: this.o.baseUrl() });
+    return e ? [e] : [];
+  }
+
+  /** Scheduled and started notices: a window to come not yet announced, a window that began not yet noticed. */
+  private async noticeStarts(): Promise<void> {
+    const at = this.now();
+    for (const d of this.list) {
+      const n = d.notified;
+      const w = d.canceled_at === null ? this.windowOf(d) : null;
+      if (!n || !w || at >= w.end) continue;
+      if (w.start > at && !n.scheduled)
+        await this.save(
+          { ...d, notified: { ...n, scheduled: true } },
+          await this.notices('scheduled', d, at, w),
+        );
+      else if (w.start <= at && n.started !== w.start)
+        await this.save(
+          { ...d, notified: { scheduled: true, started: w.start } },
+          await this.notices('started', d, at, w),
+        );
+    }
   }
 
   private async endExpired(): Promise<void> {
     const at = this.now();
     for (const d of this.list) {
       if (d.canceled_at !== null) continue;
-      let w = this.windows.get(d.id);
-      if (w === undefined) {
-        w = nextWindow(d.schedule, d.ended_through ?? d.created_at);
-        this.windows.set(d.id, w);
-      }
+      const w = this.windowOf(d);
       if (!w || at < w.end) continue;
       // A window ended (maybe several while stopped: their end is handled once, with the state of now).
       const ended = { ...d, ended_through: at };
-      await this.update(ended);
+      await this.save(ended, await this.notices('expired', d, at, w));
       if (d.notify_end_types.includes('expired')) await this.endEvents(d, 'downtime_expired', at);
     }
   }
 
-  /** Calls the onWindowStart hook for windows that began (endExpired has cached each current window). */
+  /** The next window ending after `ended_through` (cached until it ends or the downtime changes). */
+  private windowOf(d: Downtime): { start: number; end: number } | null {
+    let w = this.windows.get(d.id);
+    if (w === undefined) {
+      w = nextWindow(d.schedule, d.ended_through ?? d.created_at);
+      this.windows.set(d.id, w);
+    }
+    return w;
+  }
+
+  /** Calls the onWindowStart hook for windows that began. */
   private async beginStarted(): Promise<void> {
     if (!this.onBegin) return;
     const at = this.now();
     for (const d of this.list) {
-      const w = d.canceled_at === null ? this.windows.get(d.id) : undefined;
+      const w = d.canceled_at === null ? this.windowOf(d) : null;
       if (!w || w.start > at || at >= w.end || this.begun.get(d.id) === w.start) continue;
       await this.onBegin(
         d,

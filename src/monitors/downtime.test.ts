@@ -3,6 +3,7 @@ import {
   type Downtime,
   downtimeStatus,
   isMuted,
+  isRemoved,
   legacyDowntimeId,
   matchingDowntimes,
   nextWindow,
@@ -162,6 +163,14 @@ describe('downtime schedule and status', () => {
     expect(forever.schedule).toEqual({ kind: 'one_time', start: NOW, end: null });
     expect(downtimeStatus(forever, NOW + 1e12)).toBe('active');
     expect(downtimeStatus({ ...forever, canceled_at: NOW + 5 }, NOW + 10)).toBe('canceled');
+  });
+
+  it('a canceled downtime is removed two days after its cancel, as Datadog removes it', () => {
+    const d = downtime({});
+    expect(isRemoved(d, NOW + 10 * 86_400_000)).toBe(false);
+    const canceled = { ...d, canceled_at: NOW };
+    expect(isRemoved(canceled, NOW + 2 * 86_400_000)).toBe(false);
+    expect(isRemoved(canceled, NOW + 2 * 86_400_000 + 1)).toBe(true);
   });
 
   it('recurring: start defaults to now in the time zone; the current window is found', () => {

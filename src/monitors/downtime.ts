@@ -57,6 +57,11 @@ export interface Downtime {
   canceled_at: number | null;
   /** the end of the last active window whose end was handled (end-of-downtime events) */
   ended_through: number | null;
+  /**
+   * The notices to the handles of `message` already recorded (downtime-notice.ts): `scheduled`, and the start
+   * of the last window whose start was noticed. Absent on downtimes made before Flowwatch sent notices.
+   */
+  notified?: { scheduled: boolean; started: number | null };
 }
 
 export type DowntimeStatus = 'scheduled' | 'active' | 'ended' | 'canceled';
@@ -190,6 +195,7 @@ export function parseDowntimeCreate(body: unknown, now: number): Downtime {
     modified_at: now,
     canceled_at: null,
     ended_through: null,
+    notified: { scheduled: false, started: null },
   };
 }
 
@@ -254,6 +260,14 @@ export function activeWindow(d: Downtime, at: number): { start: number; end: num
   if (d.canceled_at !== null && d.canceled_at <= at) return null;
   const w = nextWindow(d.schedule, at);
   return w && w.start <= at ? w : null;
+}
+
+/** Datadog keeps a canceled downtime "for approximately two days before being permanently removed". */
+export const CANCELED_KEPT_MS = 2 * 86_400_000;
+
+/** Whether the API no longer shows a downtime at `at` (canceled more than two days before). */
+export function isRemoved(d: Downtime, at: number): boolean {
+  return d.canceled_at !== null && at - d.canceled_at > CANCELED_KEPT_MS;
 }
 
 export function downtimeStatus(d: Downtime, at: number): DowntimeStatus {

@@ -43,8 +43,10 @@ export function planJobs(
   bundling?: Bundling,
 ): JobSpec[] {
   if (e.body.notify !== true || e.body.muted === true) return [];
-  // Closing incidents goes to the recipients holding them, never to rules' (close-incidents.ts).
-  const list = e.body.close_incidents === true ? handlesOf(e) : recipients(e);
+  // Closing incidents goes to the recipients holding them, never to rules' (close-incidents.ts); a
+  // downtime's notices to the handles of its message (monitors/downtime-notice.ts).
+  const notice = e.body.cause === 'downtime';
+  const list = e.body.close_incidents === true || notice ? handlesOf(e) : recipients(e);
   const seen = new Set<string>();
   const jobs: JobSpec[] = [];
   for (const raw of list) {
@@ -53,7 +55,9 @@ export function planJobs(
     if (seen.has(key)) continue;
     seen.add(key);
     const { channel, name } = registry.resolve(handle);
-    const windowMs = bundling && channel?.bundles === true ? bundling.windows(e, handle) : 0;
+    // A notice would open a PagerDuty incident or Opsgenie alert that no recovery ever closes.
+    if (notice && (name === 'pagerduty' || name === 'opsgenie')) continue;
+    const windowMs = bundling && channel?.bundles === true && !notice ? bundling.windows(e, handle) : 0;
     const bundle =
       bundling &&
       windowMs > 0 &&

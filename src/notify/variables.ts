@@ -21,8 +21,11 @@ interface Body {
   log_link?: string;
   monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
   sample?: { attributes?: { host?: string; message?: string } } | null;
-  /** a summary's page (notify/bundle.ts) */
+  /** a summary's page (notify/bundle.ts), a downtime notice's downtime */
   monitor_link?: string;
+  /** a downtime notice's own status sentence and scope query (monitors/downtime-notice.ts) */
+  status?: string;
+  scope?: string;
   bundle?: BundleInfo;
 }
 
@@ -69,9 +72,19 @@ function tagsOf(b: Body): string[] {
   return [...new Set(out)];
 }
 
+/** `$ALERT_SCOPE`: the group's tags, or a downtime notice's scope query. */
+function alertScope(b: Body): string {
+  return b.scope ?? scopeOf(b.group ?? {});
+}
+
+/** What the first link of `$EVENT_MSG` opens. */
+function linkLabel(b: Body): string {
+  return b.scope !== undefined ? 'Downtime' : 'Monitor Status';
+}
+
 /** `$ALERT_STATUS`: the status sentence, or a summary's count. */
 function statusOf(b: Body): string {
-  return b.bundle ? `${b.bundle.count} more ${b.bundle.noun}` : statusLine(b);
+  return b.bundle ? `${b.bundle.count} more ${b.bundle.noun}` : (b.status ?? statusLine(b));
 }
 
 /** Every variable of an event. `$TAGS[key]` is resolved by {@link tagValue}. */
@@ -83,7 +96,7 @@ export function eventVariables(e: MonitorEventRecord): Record<string, VariableVa
   const status = statusOf(b);
   const message = b.message ?? '';
   const links = [
-    monitorLink ? `[[Monitor Status](${monitorLink})]` : '',
+    monitorLink ? `[[${linkLabel(b)}](${monitorLink})]` : '',
     b.log_link ? `[[Related Logs](${b.log_link})]` : '',
   ]
     .filter(Boolean)
@@ -108,7 +121,7 @@ export function eventVariables(e: MonitorEventRecord): Record<string, VariableVa
     ALERT_ID: String(monitorId),
     ALERT_PRIORITY: typeof b.monitor?.priority === 'number' ? `P${b.monitor.priority}` : '',
     ALERT_QUERY: b.monitor?.query ?? '',
-    ALERT_SCOPE: scopeOf(b.group ?? {}),
+    ALERT_SCOPE: alertScope(b),
     ALERT_METRIC: metricOf(b.monitor?.query ?? ''),
     ALERT_CYCLE_KEY: hash(`${monitorId}\n${e.group_key}\n${b.first_triggered_at ?? e.at}`),
     AGGREG_KEY: hash(`${monitorId}\n${e.group_key}`),

@@ -384,7 +384,12 @@ export function storeConformance(
       const canceled = { ...d, canceled_at: 5000, modified_at: 5000, created_at: 1 };
       expect(await store.updateDowntime(canceled)).toBe(true);
       expect((await store.listDowntimes())[1]).toEqual({ ...canceled, created_at: 2000 });
-      expect(await store.updateDowntime({ ...d, id: 'nope' })).toBe(false);
+      const notice = { monitor_id: 0, group_key: `downtime:${d.id}`, at: 6000, body: { cause: 'downtime' } };
+      expect(await store.updateDowntime({ ...d, id: 'nope' }, [notice])).toBe(false);
+      expect(await store.listMonitorEvents({ limit: 10 })).toEqual([]);
+      // A downtime's notices are saved with it, in one transaction.
+      expect(await store.updateDowntime({ ...canceled, created_at: 2000 }, [notice])).toBe(true);
+      expect(await store.listMonitorEvents({ limit: 10 })).toMatchObject([{ ...notice, delivered_at: null }]);
       await store.close();
     });
 

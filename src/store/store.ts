@@ -137,8 +137,11 @@ export interface Store {
   /** Downtimes (canceled ones included), oldest first. */
   listDowntimes(): Promise<Downtime[]>;
   insertDowntime(d: Downtime): Promise<void>;
-  /** Replaces a downtime (same id, created_at kept); false when there is none with that id. */
-  updateDowntime(d: Downtime): Promise<boolean>;
+  /**
+   * Replaces a downtime (same id, created_at kept) and appends `events` (its notices) in one transaction;
+   * false when there is none with that id (nothing is saved).
+   */
+  updateDowntime(d: Downtime, events?: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[]): Promise<boolean>;
   /** Monitor notification rules, oldest first. */
   listNotificationRules(): Promise<NotificationRule[]>;
   getNotificationRule(id: string): Promise<NotificationRule | undefined>;

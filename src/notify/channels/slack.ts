@@ -90,6 +90,27 @@ function sampleText(sample: NonNullable<Body['sample']>): string {
   return `*Sample log*\n\`\`\`${slackEscape(cut(message, 1000))}\n${slackEscape(attrs)}\`\`\``;
 }
 
+/**
+ * Header, colour and labels: a state change's, or a downtime notice's (monitors/downtime-notice.ts), which
+ * is no state change: its title says it all.
+ */
+function lookOf(b: Body, title: string) {
+  const to = b.to ?? 'Alert';
+  if (b.cause === 'downtime')
+    return {
+      header: cut(`🔕 ${title}`, 150),
+      color: SLACK_COLORS['No Data'],
+      scope: 'Scope',
+      link: 'Downtime',
+    };
+  return {
+    header: cut(`${EMOJI[to] ?? ''} ${b.transition ?? to}: ${b.monitor?.name ?? title}`.trim(), 150),
+    color: SLACK_COLORS[to] ?? SLACK_COLORS.Alert,
+    scope: 'Group',
+    link: 'Monitor',
+  };
+}
+
 /** The JSON body posted to the incoming webhook (pure). */
 export function buildSlackPayload(
   e: MonitorEventRecord,
@@ -101,9 +122,10 @@ export function buildSlackPayload(
   const to = b.to ?? 'Alert';
   const monitorLink = typeof vars.LINK === 'string' ? vars.LINK : '';
   const title = b.title ?? b.monitor?.name ?? 'Flowwatch monitor';
-  const header = cut(`${EMOJI[to] ?? ''} ${b.transition ?? to}: ${b.monitor?.name ?? title}`.trim(), 150);
+  const notice = b.cause === 'downtime';
+  const look = lookOf(b, title);
   const blocks: Record<string, unknown>[] = [
-    { type: 'header', text: { type: 'plain_text', text: header, emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: look.header, emoji: true } },
   ];
   const message = display.message === false ? '' : (b.message ?? '').trim();
   if (message) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(toMrkdwn(message), 3000) } });
@@ -113,18 +135,18 @@ export function buildSlackPayload(
   const field = (name: string, value: string) => {
     if (value) fields.push({ type: 'mrkdwn', text: cut(`*${name}*\n${slackEscape(value)}`, 2000) });
   };
-  // A dead-letter notice (notify/dead-letter.ts) has no value to show.
-  if (b.cause !== 'dead_letter')
+  // A dead-letter notice (notify/dead-letter.ts) and a downtime notice have no value to show.
+  if (b.cause !== 'dead_letter' && !notice)
     field('Value', b.value === null || b.value === undefined ? 'no data' : String(b.value));
   field('Threshold', thresholdText(b));
-  field('Group', typeof vars.ALERT_SCOPE === 'string' ? vars.ALERT_SCOPE : '');
+  field(look.scope, typeof vars.ALERT_SCOPE === 'string' ? vars.ALERT_SCOPE : '');
   field('Priority', typeof b.monitor?.priority === 'number' ? `P${b.monitor.priority}` : '');
   details.push({ type: 'section', fields: fields.slice(0, 10) });
   // Samples are not shown on recoveries (Datadog, log.md).
   if (to !== 'OK' && b.sample?.attributes)
     details.push({ type: 'section', text: { type: 'mrkdwn', text: cut(sampleText(b.sample), 3000) } });
   const context = [
-    monitorLink ? slackLink(monitorLink, 'Monitor') : '',
+    monitorLink ? slackLink(monitorLink, look.link) : '',
     b.log_link ? slackLink(b.log_link, 'Related logs') : '',
     ...(display.tags === false ? [] : (b.monitor?.tags ?? [])).slice(0, 5).map(slackEscape),
   ].filter(Boolean);
@@ -132,7 +154,11 @@ export function buildSlackPayload(
     details.push({ type: 'context', elements: [{ type: 'mrkdwn', text: cut(context.join(' · '), 3000) }] });
   const buttons = [
     monitorLink
-      ? { type: 'button', text: { type: 'plain_text', text: 'View monitor' }, url: monitorLink }
+      ? {
+          type: 'button',
+          text: { type: 'plain_text', text: `View ${look.link.toLowerCase()}` },
+          url: monitorLink,
+        }
       : null,
     b.log_link ? { type: 'button', text: { type: 'plain_text', text: 'View logs' }, url: b.log_link } : null,
   ].filter((x) => x !== null && x.url.length <= 3000);
@@ -141,9 +167,7 @@ export function buildSlackPayload(
   return {
     text: cut(title, 3000),
     blocks,
-    attachments: [
-      { color: SLACK_COLORS[to] ?? SLACK_COLORS.Alert, fallback: cut(title, 3000), blocks: details },
-    ],
+    attachments: [{ color: look.color, fallback: cut(title, 3000), blocks: details }],
   };
 }
 

@@ -546,14 +546,23 @@ export class SqliteStore implements Store {
       .run(d.id, JSON.stringify(d), d.created_at);
   }
 
-  async updateDowntime(d: Downtime): Promise<boolean> {
-    const row = this.db.prepare('SELECT created_at FROM downtimes WHERE id = ?').get(d.id) as
-      | { created_at: number }
-      | undefined;
-    if (!row) return false;
-    const body = JSON.stringify({ ...d, created_at: row.created_at });
-    this.db.prepare('UPDATE downtimes SET body = ? WHERE id = ?').run(body, d.id);
-    return true;
+  async updateDowntime(
+    d: Downtime,
+    events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[] = [],
+  ): Promise<boolean> {
+    const add = this.db.prepare(
+      'INSERT INTO monitor_events (monitor_id, group_key, at, body) VALUES (?, ?, ?, ?)',
+    );
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT created_at FROM downtimes WHERE id = ?').get(d.id) as
+        | { created_at: number }
+        | undefined;
+      if (!row) return false;
+      const body = JSON.stringify({ ...d, created_at: row.created_at });
+      this.db.prepare('UPDATE downtimes SET body = ? WHERE id = ?').run(body, d.id);
+      for (const e of events) add.run(e.monitor_id, e.group_key, e.at, JSON.stringify(e.body));
+      return true;
+    })();
   }
 
   async listNotificationRules(): Promise<NotificationRule[]> {
