@@ -78,6 +78,13 @@ interface LogRow {
 }
 
 /** Path of the database file inside a data directory. */
+/** A full-text term as the SQLite dialect compiles it (search/sql.ts), and a filter made only of them. */
+const FTS_TERM = /seq IN (?=\(SELECT rowid FROM logs_fts WHERE logs_fts MATCH @q\d+\))/g;
+const FTS_ONE = 'seq IN \\(SELECT rowid FROM logs_fts WHERE logs_fts MATCH @q\\d+\\)';
+const FTS_ONLY = new RegExp(`^\\(?${FTS_ONE}(?: AND ${FTS_ONE})*\\)?$`);
+/** Logs a time-index walk may step over, for evenly spread matches, before it has a page (~10 ms). */
+const MAX_WALK = 200_000;
+
 export function sqlitePath(dataDir: string): string {
   return path.join(dataDir, 'flowwatch.db');
 }
@@ -309,6 +316,31 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => this.readPage(q))();
   }
 
+  /**
+   * Whether a page of a full-text-only filter (words, phrases, `*:`) is best read by walking the time index:
+   * when the words are frequent enough that a page is found after a short walk (about MAX_WALK logs for
+   * evenly spread matches). Rare words keep SQLite's plan (every match looked up, then sorted), which is fast
+   * for few matches and which a walk would make a scan of the whole range.
+   */
+  private walkTimeIndex(f: { sql: string; params: Record<string, unknown> }, limit: number): boolean {
+    if (!FTS_ONLY.test(f.sql)) return false;
+    const names = [...f.sql.matchAll(/MATCH @(q\d+)/g)].map((x) => x[1] as string);
+    // two probes of the rowid (max and min together in one SELECT would scan the table)
+    const span = this.db
+      .prepare('SELECT (SELECT max(seq) FROM logs) - (SELECT min(seq) FROM logs) + 1')
+      .pluck()
+      .get() as number | null;
+    if (!span) return false;
+    // matches needed among all logs for a page to lie within MAX_WALK logs of the walk's start
+    const needed = Math.max(1, Math.ceil((limit * span) / MAX_WALK));
+    const match = names.map((n) => `(${String(f.params[n])})`).join(' AND ');
+    const found = this.db
+      .prepare('SELECT count(*) FROM (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ? LIMIT ?)')
+      .pluck()
+      .get(match, needed) as number;
+    return found >= needed;
+  }
+
   private readPage(q: LogQuery): LogPage {
     const f = this.compileFilter(q.filter);
     const params: Record<string, unknown> = { ...f.params, from: q.from, to: q.to, limit: q.limit + 1 };
@@ -320,10 +352,17 @@ export class SqliteStore implements Store {
       params.cseq = Number(c.seq);
     }
     const dir = q.sort === 'desc' ? 'DESC' : 'ASC';
+    let from = 'logs';
+    if (this.walkTimeIndex(f, q.limit + 1)) {
+      // Walk the time index in page order and test each log against the matches (a hashed list), stopping at
+      // the page's end, instead of sorting every match of a frequent word (1.3 s → 30 ms at 10M logs).
+      from = 'logs INDEXED BY logs_ts';
+      where = where.replaceAll(FTS_TERM, '+seq IN');
+    }
     const rows = this.db
       .prepare(
         `SELECT seq, ts, received_at, status, service, source, host, message, tags, trace_id, json(attributes) AS attributes,
-                raw, dedup_key FROM logs WHERE ${where} ORDER BY ts ${dir}, seq ${dir} LIMIT @limit`,
+                raw, dedup_key FROM ${from} WHERE ${where} ORDER BY ts ${dir}, seq ${dir} LIMIT @limit`,
       )
       .all(params) as LogRow[];
     const more = rows.length > q.limit;
