@@ -153,6 +153,13 @@ export class MonitorEvaluator {
   private timer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> = Promise.resolve();
+  /** states and events waiting for the next save (queueProgress) */
+  private pendingProgress:
+    | {
+        saves: { monitor_id: number; group_key: string; state: unknown | null }[];
+        events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[];
+      }
+    | undefined;
 
   constructor(private readonly o: EvaluatorOptions) {
     this.now = o.now ?? Date.now;
@@ -330,8 +337,8 @@ export class MonitorEvaluator {
   /** Adds a matching log to the windows of its groups; returns the groups whose window took it. */
   private addLog(c: Compiled, e: LogEvent, now: number): Group[] {
     const took: Group[] = [];
+    const values = c.measure ? facetValues(e, c.measure, undefined) : undefined;
     for (const { g, member } of this.groupsOf(c, e, now)) {
-      const values = c.measure ? facetValues(e, c.measure, undefined) : [];
       if (g.window.add(e.timestamp, now, values, member)) {
         g.sample = e;
         took.push(g);
@@ -346,6 +353,22 @@ export class MonitorEvaluator {
    */
   private groupsOf(c: Compiled, e: LogEvent, _now: number): { g: Group; member: string }[] {
     if (c.facets.length === 0) return [{ g: c.groups.get(UNGROUPED) as Group, member: UNGROUPED }];
+    if (c.facets.length === 1 && !c.notifyBy) {
+      // the usual monitor (`.by("@flow_name")`): no combinations to build; key as groupKey() writes it
+      const f = c.facets[0] as Compiled['facets'][number];
+      const out: { g: Group; member: string }[] = [];
+      for (const v of facetValues(e, f, undefined)) {
+        const text = String(v);
+        const key = `${f.name}:${text}`;
+        let g = c.groups.get(key);
+        if (!g) {
+          g = { key, by: { [f.name]: text }, window: newWindow(c) };
+          c.groups.set(key, g);
+        }
+        out.push({ g, member: key });
+      }
+      return out;
+    }
     let combos: Record<string, string>[] = [{}];
     for (const f of c.facets) {
       const values = facetValues(e, f, undefined);
@@ -417,14 +440,33 @@ export class MonitorEvaluator {
       }
     }
     if (saves.length === 0 && events.length === 0) return;
-    this.saving = this.saving
-      .then(() => this.o.store.saveMonitorProgress(saves, events))
-      .then((records) => {
-        if (records.length > 0) this.o.onEvents?.(records);
-      })
-      .catch((err: unknown) =>
-        this.o.logger?.error({ err, monitor_id: c.monitor.id }, 'saving monitor state failed'),
-      );
+    this.queueProgress(saves, events);
+  }
+
+  /**
+   * Saves group states and events in order, one transaction for everything queued while the event loop ran
+   * (a commit of 50 logs evaluated by 50 monitors is one write, not one per evaluation).
+   */
+  private queueProgress(
+    saves: { monitor_id: number; group_key: string; state: unknown | null }[],
+    events: Omit<MonitorEventRecord, 'id' | 'delivered_at'>[],
+  ): void {
+    let batch = this.pendingProgress;
+    if (!batch) {
+      const next = { saves: [] as typeof saves, events: [] as typeof events };
+      this.pendingProgress = batch = next;
+      this.saving = this.saving
+        .then(() => {
+          if (this.pendingProgress === next) this.pendingProgress = undefined;
+          return this.o.store.saveMonitorProgress(next.saves, next.events);
+        })
+        .then((records) => {
+          if (records.length > 0) this.o.onEvents?.(records);
+        })
+        .catch((err: unknown) => this.o.logger?.error({ err }, 'saving monitor states and events failed'));
+    }
+    for (const x of saves) batch.saves.push(x);
+    for (const x of events) batch.events.push(x);
   }
 
   /** Records events that no evaluation caused (the end of a downtime) through the same outbox, in order. */
@@ -435,12 +477,7 @@ export class MonitorEvaluator {
       at: e.transition.at,
       body: this.describe(e),
     }));
-    this.saving = this.saving
-      .then(() => this.o.store.saveMonitorProgress([], rows))
-      .then((records) => {
-        if (records.length > 0) this.o.onEvents?.(records);
-      })
-      .catch((err: unknown) => this.o.logger?.error({ err }, 'saving monitor events failed'));
+    this.queueProgress([], rows);
     return this.saving;
   }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bucketWidth, NotifyGroupWindow, SlidingWindow } from './window.ts';
 
@@ -63,5 +64,46 @@ describe('sliding window', () => {
     expect(w.value(T + 12_000)).toBe(2);
     expect(w.prune(T + 62_000)).toBe(true);
     expect(w.hasData(T + 62_000)).toBe(false);
+  });
+});
+
+describe('SlidingWindow count (running total)', () => {
+  it('equals a count of the accepted logs in the window, through any order of adds, prunes and reads', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('add', 'add', 'add', 'prune', 'value'),
+            dt: fc.integer({ min: -400_000, max: 60_000 }),
+            step: fc.integer({ min: 0, max: 90_000 }),
+          }),
+          { maxLength: 200 },
+        ),
+        fc.constantFrom(60_000, 300_000),
+        fc.constantFrom(0, 30_000),
+        (ops, windowMs, delayMs) => {
+          const w = new SlidingWindow(windowMs, 'count', delayMs);
+          const width = bucketWidth(windowMs);
+          const accepted: number[] = [];
+          let now = 1_800_000_000_000;
+          for (const o of ops) {
+            now += o.step;
+            if (o.op === 'add') {
+              if (w.add(now + o.dt, now)) accepted.push(now + o.dt);
+            } else if (o.op === 'prune') w.prune(now);
+            else {
+              const end = now - delayMs;
+              const oldest = end - windowMs;
+              const expected = accepted.filter((ts) => {
+                const start = Math.floor(ts / width) * width;
+                return start + width > oldest && start <= end;
+              }).length;
+              expect(w.value(now)).toBe(expected === 0 ? null : expected);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
