@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketWidth, NotifyGroupWindow, SlidingWindow } from './window.ts';
+import { bucketWidth, kthOfSorted, NotifyGroupWindow, SlidingWindow } from './window.ts';
 
 const T = 1_800_000_000_000;
 
@@ -101,6 +101,69 @@ describe('SlidingWindow count (running total)', () => {
               expect(w.value(now)).toBe(expected === 0 ? null : expected);
             }
           }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('percentiles without merging the window', () => {
+  it('kthOfSorted gives the k-th smallest of the union, duplicates and empty arrays included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: -5, max: 5 }), { maxLength: 12 }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.nat(),
+        (parts, r) => {
+          const all = parts.flat().sort((a, b) => a - b);
+          fc.pre(all.length > 0);
+          const k = r % all.length;
+          const sorted = parts.map((a) => [...a].sort((x, y) => x - y));
+          expect(kthOfSorted(sorted, k)).toBe(all[k]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a pc95 / median window answers as sorting every value in it would', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            dt: fc.integer({ min: -300_000, max: 0 }),
+            v: fc.double({ noNaN: true, noDefaultInfinity: true }),
+          }),
+          {
+            maxLength: 150,
+          },
+        ),
+        fc.constantFrom('pc95', 'median', 'pc50', 'pc99') as fc.Arbitrary<'pc95'>,
+        fc.integer({ min: 0, max: 200_000 }),
+        (logs, rollup, later) => {
+          const w = new SlidingWindow(300_000, rollup);
+          const width = bucketWidth(300_000);
+          const kept: { ts: number; v: number }[] = [];
+          for (const l of logs) if (w.add(T + l.dt, T, [l.v])) kept.push({ ts: T + l.dt, v: l.v });
+          const now = T + later;
+          const inWindow = kept
+            .filter(({ ts }) => Math.floor(ts / width) * width + width > now - 300_000)
+            .map(({ v }) => v)
+            .sort((a, b) => a - b);
+          const p = rollup === 'median' ? 50 : Number(rollup.slice(2));
+          const expected =
+            inWindow.length === 0
+              ? null
+              : inWindow[
+                  Math.min(inWindow.length - 1, Math.max(0, Math.ceil((p / 100) * inWindow.length) - 1))
+                ];
+          const got = w.value(now);
+          expect(got === null ? null : Object.is(got, -0) ? 0 : got).toBe(
+            expected === null || expected === undefined ? null : Object.is(expected, -0) ? 0 : expected,
+          );
         },
       ),
       { numRuns: 300 },

@@ -8,6 +8,8 @@ interface Bucket {
   max: number;
   distinct?: Set<string>;
   values?: number[];
+  /** values is in ascending order (sorted by value() when it needs them, unsorted again by add()) */
+  sorted?: boolean;
 }
 
 /** Bucket width for a window. */
@@ -60,6 +62,7 @@ export class SlidingWindow {
         if (this.rollup === 'median' || this.rollup.startsWith('pc')) {
           b.values ??= [];
           b.values.push(v);
+          b.sorted = false;
         }
       }
     }
@@ -107,7 +110,7 @@ export class SlidingWindow {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
     let distinct: Set<string> | undefined;
-    let values: number[] | undefined;
+    let values: number[][] | undefined;
     for (const [start, b] of this.buckets) {
       // a bucket counts while its end is inside the window, and once it started (future-dated logs wait)
       if (start + this.width <= oldest || start > end) continue;
@@ -121,8 +124,13 @@ export class SlidingWindow {
         for (const v of b.distinct) distinct.add(v);
       }
       if (b.values) {
+        // each bucket sorted once (the open one again as logs arrive), never the whole window
+        if (!b.sorted) {
+          b.values.sort((x, y) => x - y);
+          b.sorted = true;
+        }
         values ??= [];
-        for (const v of b.values) values.push(v);
+        values.push(b.values);
       }
     }
     if (count === 0) return null;
@@ -140,15 +148,56 @@ export class SlidingWindow {
       case 'max':
         return n ? max : null;
       default: {
-        if (!values || values.length === 0) return null;
+        const total = values?.reduce((t, a) => t + a.length, 0) ?? 0;
+        if (!values || total === 0) return null;
         const p = this.rollup === 'median' ? 50 : Number(this.rollup.slice(2));
-        values.sort((a, b) => a - b);
-        return values[
-          Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))
-        ] as number;
+        return kthOfSorted(values, Math.min(total - 1, Math.max(0, Math.ceil((p / 100) * total) - 1)));
       }
     }
   }
+}
+
+/**
+ * The k-th smallest (0-based) of the values of several ascending arrays, without merging them: each round
+ * splits the largest remaining range at its middle value and keeps the side holding the k-th.
+ */
+export function kthOfSorted(arrays: number[][], k: number): number {
+  const lo = arrays.map(() => 0);
+  const hi = arrays.map((a) => a.length);
+  for (;;) {
+    let best = 0;
+    for (let i = 1; i < arrays.length; i++)
+      if ((hi[i] as number) - (lo[i] as number) > (hi[best] as number) - (lo[best] as number)) best = i;
+    const a = arrays[best] as number[];
+    const pivot = a[((lo[best] as number) + (hi[best] as number)) >> 1] as number;
+    let less = 0;
+    let lessEq = 0;
+    const lt: number[] = [];
+    const le: number[] = [];
+    for (let i = 0; i < arrays.length; i++) {
+      lt[i] = bound(arrays[i] as number[], pivot, lo[i] as number, hi[i] as number, false);
+      le[i] = bound(arrays[i] as number[], pivot, lo[i] as number, hi[i] as number, true);
+      less += (lt[i] as number) - (lo[i] as number);
+      lessEq += (le[i] as number) - (lo[i] as number);
+    }
+    if (k < less) for (let i = 0; i < arrays.length; i++) hi[i] = lt[i] as number;
+    else if (k < lessEq) return pivot;
+    else {
+      k -= lessEq;
+      for (let i = 0; i < arrays.length; i++) lo[i] = le[i] as number;
+    }
+  }
+}
+
+/** First index in [lo, hi) of `a` whose value is ≥ x (or > x with `after`). */
+function bound(a: number[], x: number, lo: number, hi: number, after: boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const v = a[mid] as number;
+    if (v < x || (after && v === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** What the evaluator asks of a group's window (a query group's, or a notification group's). */
