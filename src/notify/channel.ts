@@ -119,3 +119,36 @@ export function resultOfError(err: unknown, what: string): SendResult {
   const why = e.cause?.code ?? e.cause?.message ?? e.message ?? 'request failed';
   return { ok: false, retryable: true, reason: 'network', detail: `${what}: ${why}` };
 }
+
+/** A failure retrying cannot fix: the handle names nothing, or its configuration cannot make a request. */
+export function notDeliverable(reason: 'unknown_handle' | 'bad_config', detail: string): SendResult {
+  return { ok: false, retryable: false, reason, detail };
+}
+
+/**
+ * POSTs a JSON body to a receiver and classifies the answer (its body is not read). `what` names the receiver
+ * in results and logs, so it must hold no secret.
+ */
+export async function postJson(o: {
+  url: string | URL;
+  what: string;
+  body: unknown;
+  userAgent: string;
+  headers?: Record<string, string>;
+  signal: AbortSignal;
+  timeoutMs: number;
+  now: () => number;
+}): Promise<SendResult> {
+  try {
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: { ...o.headers, 'content-type': 'application/json', 'user-agent': o.userAgent },
+      body: JSON.stringify(o.body),
+      signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]),
+    });
+    await res.body?.cancel().catch(() => undefined);
+    return resultOfStatus(res.status, o.what, res.headers.get('retry-after'), o.now());
+  } catch (err) {
+    return resultOfError(err, o.what);
+  }
+}

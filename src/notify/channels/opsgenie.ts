@@ -5,7 +5,7 @@
 // PagerDuty's dedup_key: the same from trigger to recovery, so the close finds the alert the create opened,
 // a renotification only raises its count, and a new episode opens a new alert.
 import type { MonitorEventRecord } from '../../store/store.ts';
-import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
+import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
 import { eventVariables } from '../variables.ts';
 
@@ -118,42 +118,29 @@ export function createOpsgenieChannel(o: {
       const name = d.handle.slice('opsgenie-'.length);
       const service = o.config().opsgenie.get(name.toLowerCase());
       if (!service)
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'unknown_handle',
-          detail: `no Opsgenie service named "${name}" (add it under notifications.opsgenie.services in the configuration file, or through the Opsgenie integration API)`,
-        };
+        return notDeliverable(
+          'unknown_handle',
+          `no Opsgenie service named "${name}" (add it under notifications.opsgenie.services in the configuration file, or through the Opsgenie integration API)`,
+        );
       const req = buildOpsgenieRequest(d.event);
       let url: URL;
       try {
         url = new URL(`${service.url.replace(/\/+$/, '')}${req.path}`);
       } catch {
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'bad_config',
-          detail: `Opsgenie service "${service.name}": invalid URL`,
-        };
+        return notDeliverable('bad_config', `Opsgenie service "${service.name}": invalid URL`);
       }
       // The key travels in a header; the URL holds none and may be named.
       const what = `Opsgenie service "${service.name}" (POST ${url.origin}${url.pathname})`;
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: {
-            authorization: `GenieKey ${service.apiKey}`,
-            'content-type': 'application/json',
-            'user-agent': 'Flowwatch-Opsgenie/1.0 (Datadog-compatible)',
-          },
-          body: JSON.stringify(req.body),
-          signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? OPSGENIE_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel().catch(() => undefined);
-        return resultOfStatus(res.status, what, res.headers.get('retry-after'), now());
-      } catch (err) {
-        return resultOfError(err, what);
-      }
+      return postJson({
+        url,
+        what,
+        body: req.body,
+        userAgent: 'Flowwatch-Opsgenie/1.0 (Datadog-compatible)',
+        headers: { authorization: `GenieKey ${service.apiKey}` },
+        signal: d.signal,
+        timeoutMs: o.timeoutMs ?? OPSGENIE_TIMEOUT_MS,
+        now,
+      });
     },
   };
 }

@@ -4,7 +4,7 @@
 // $ALERT_CYCLE_KEY (monitor, group, first trigger time): the same from trigger to recovery, so the resolve
 // closes the incident the trigger opened, and a new episode opens a new incident.
 import type { MonitorEventRecord } from '../../store/store.ts';
-import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
+import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
 import { eventVariables } from '../variables.ts';
 
@@ -132,30 +132,22 @@ export function createPagerDutyChannel(o: {
       const cfg = o.config().pagerduty;
       const service = cfg.services.get(name.toLowerCase());
       if (!service)
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'unknown_handle',
-          detail: `no PagerDuty service named "${name}" (add it under notifications.pagerduty.services in the configuration file, or through the PagerDuty integration API)`,
-        };
+        return notDeliverable(
+          'unknown_handle',
+          `no PagerDuty service named "${name}" (add it under notifications.pagerduty.services in the configuration file, or through the PagerDuty integration API)`,
+        );
       const url = enqueueUrl(cfg.url);
       const target = new URL(url);
       const what = `PagerDuty service "${service.name}" (POST ${target.origin}${target.pathname})`;
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Flowwatch-PagerDuty/1.0 (Datadog-compatible)',
-          },
-          body: JSON.stringify(buildPagerDutyEvent(d.event, service.routingKey)),
-          signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? PAGERDUTY_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel().catch(() => undefined);
-        return resultOfStatus(res.status, what, res.headers.get('retry-after'), now());
-      } catch (err) {
-        return resultOfError(err, what);
-      }
+      return postJson({
+        url,
+        what,
+        body: buildPagerDutyEvent(d.event, service.routingKey),
+        userAgent: 'Flowwatch-PagerDuty/1.0 (Datadog-compatible)',
+        signal: d.signal,
+        timeoutMs: o.timeoutMs ?? PAGERDUTY_TIMEOUT_MS,
+        now,
+      });
     },
   };
 }

@@ -5,7 +5,7 @@
 // recoveries) and links to the monitor and the matching logs.
 import type { MonitorEventRecord } from '../../store/store.ts';
 import type { BundleInfo } from '../bundle.ts';
-import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
+import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig, SlackDisplay } from '../config.ts';
 import { eventVariables } from '../variables.ts';
 
@@ -231,43 +231,27 @@ export function createSlackChannel(o: {
       const name = d.handle.slice('slack-'.length);
       const ch = o.config().slack.get(name.toLowerCase());
       if (!ch)
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'unknown_handle',
-          detail: `no Slack channel named "${name}" (add it under notifications.slack.channels in the configuration file, or through the Slack integration API)`,
-        };
+        return notDeliverable(
+          'unknown_handle',
+          `no Slack channel named "${name}" (add it under notifications.slack.channels in the configuration file, or through the Slack integration API)`,
+        );
       // Named by origin only: the path of an incoming webhook URL is its secret.
       let what: string;
       try {
         what = `Slack channel "${ch.name}" (POST ${new URL(ch.url).origin})`;
       } catch {
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'bad_config',
-          detail: `Slack channel "${ch.name}": invalid URL`,
-        };
+        return notDeliverable('bad_config', `Slack channel "${ch.name}": invalid URL`);
       }
-      try {
-        const res = await fetch(ch.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Flowwatch-Slack/1.0 (Datadog-compatible)',
-          },
-          // A channel of the integration API posts through its account's webhook, which is told the channel.
-          body: JSON.stringify({
-            ...(ch.channel ? { channel: ch.channel } : {}),
-            ...buildSlackPayload(d.event, ch.display),
-          }),
-          signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? SLACK_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel().catch(() => undefined);
-        return resultOfStatus(res.status, what, res.headers.get('retry-after'), now());
-      } catch (err) {
-        return resultOfError(err, what);
-      }
+      return postJson({
+        url: ch.url,
+        what,
+        // A channel of the integration API posts through its account's webhook, which is told the channel.
+        body: { ...(ch.channel ? { channel: ch.channel } : {}), ...buildSlackPayload(d.event, ch.display) },
+        userAgent: 'Flowwatch-Slack/1.0 (Datadog-compatible)',
+        signal: d.signal,
+        timeoutMs: o.timeoutMs ?? SLACK_TIMEOUT_MS,
+        now,
+      });
     },
   };
 }

@@ -5,7 +5,7 @@
 // buttons to the monitor and the matching logs. Teams refuses cards above about 28 KB: the message (then the
 // sample) is cut so the whole request stays under TEAMS_MAX_BYTES.
 import type { MonitorEventRecord } from '../../store/store.ts';
-import { type Channel, type Delivery, resultOfError, resultOfStatus, type SendResult } from '../channel.ts';
+import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
 import { eventVariables } from '../variables.ts';
 
@@ -152,39 +152,26 @@ export function createTeamsChannel(o: {
       const name = d.handle.slice('teams-'.length);
       const wh = o.config().teams.get(name.toLowerCase());
       if (!wh)
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'unknown_handle',
-          detail: `no Teams webhook named "${name}" (add it under notifications.teams.webhooks in the configuration file, or through the Microsoft Teams integration API)`,
-        };
+        return notDeliverable(
+          'unknown_handle',
+          `no Teams webhook named "${name}" (add it under notifications.teams.webhooks in the configuration file, or through the Microsoft Teams integration API)`,
+        );
       // Named by origin only: the URL's query (sig=…) is its secret.
       let what: string;
       try {
         what = `Teams webhook "${wh.name}" (POST ${new URL(wh.url).origin})`;
       } catch {
-        return {
-          ok: false,
-          retryable: false,
-          reason: 'bad_config',
-          detail: `Teams webhook "${wh.name}": invalid URL`,
-        };
+        return notDeliverable('bad_config', `Teams webhook "${wh.name}": invalid URL`);
       }
-      try {
-        const res = await fetch(wh.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Flowwatch-Teams/1.0 (Datadog-compatible)',
-          },
-          body: JSON.stringify(buildTeamsPayload(d.event)),
-          signal: AbortSignal.any([d.signal, AbortSignal.timeout(o.timeoutMs ?? TEAMS_TIMEOUT_MS)]),
-        });
-        await res.body?.cancel().catch(() => undefined);
-        return resultOfStatus(res.status, what, res.headers.get('retry-after'), now());
-      } catch (err) {
-        return resultOfError(err, what);
-      }
+      return postJson({
+        url: wh.url,
+        what,
+        body: buildTeamsPayload(d.event),
+        userAgent: 'Flowwatch-Teams/1.0 (Datadog-compatible)',
+        signal: d.signal,
+        timeoutMs: o.timeoutMs ?? TEAMS_TIMEOUT_MS,
+        now,
+      });
     },
   };
 }
