@@ -5,6 +5,7 @@
 import type { JobSpec, NotificationJob } from '../store/notifications.ts';
 import type { MonitorEventRecord } from '../store/store.ts';
 import type { ChannelRegistry } from './channel.ts';
+import type { EventBody } from './event-body.ts';
 
 /** What the notice says about the failed job, stored with the fallback job (no secrets: errors never hold any). */
 export interface DeadLetterDetail {
@@ -40,17 +41,10 @@ export function fallbackJobs(
   return out;
 }
 
-interface Body {
-  title?: string;
-  log_link?: string;
-  group?: Record<string, string>;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
-}
-
 /** The event a fallback job sends, from the failed job's event and the detail stored at dead-letter time. */
 export function fallbackEvent(job: NotificationJob, event: MonitorEventRecord): MonitorEventRecord {
   const d = (job.detail ?? {}) as Partial<DeadLetterDetail>;
-  const b = event.body as Body;
+  const b = event.body as EventBody;
   const title = d.title ?? b.title ?? `monitor ${event.monitor_id}`;
   const attempts = d.attempts ?? 0;
   const message = [

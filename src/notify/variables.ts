@@ -3,31 +3,10 @@
 import { createHash } from 'node:crypto';
 import type { MonitorEventRecord } from '../store/store.ts';
 import type { BundleInfo } from './bundle.ts';
+import type { EventBody } from './event-body.ts';
 
 /** A variable's value: text, or a JSON value ($LOGS_SAMPLE) inserted as JSON where the template allows. */
 export type VariableValue = string | { json: unknown };
-
-interface Body {
-  transition?: string;
-  to?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  first_triggered_at?: number | null;
-  last_triggered_at?: number | null;
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
-  sample?: { attributes?: { host?: string; message?: string } } | null;
-  /** a summary's page (notify/bundle.ts), a downtime notice's downtime */
-  monitor_link?: string;
-  /** a downtime notice's own status sentence and scope query (monitors/downtime-notice.ts) */
-  status?: string;
-  scope?: string;
-  bundle?: BundleInfo;
-}
 
 const ALERT_TYPE: Record<string, string> = {
   Alert: 'error',
@@ -46,7 +25,7 @@ function scopeOf(group: Record<string, string>): string {
 }
 
 /** Datadog's status sentence: `count of logs("…") over @flow_name:Sync was > 0 during the last 5m`. */
-function statusLine(b: Body): string {
+function statusLine(b: EventBody): string {
   const q = b.monitor?.query ?? '';
   const search = /^logs\("((?:[^"\\]|\\.)*)"\)/.exec(q)?.[1] ?? '*';
   const window = /\.last\("([^"]+)"\)/.exec(q)?.[1];
@@ -66,30 +45,30 @@ function metricOf(query: string): string {
 }
 
 /** The tags of the event: the monitor's tags, then the group's values as `key:value`. */
-function tagsOf(b: Body): string[] {
+function tagsOf(b: EventBody): string[] {
   const out = [...(b.monitor?.tags ?? [])];
   for (const [k, v] of Object.entries(b.group ?? {})) out.push(`${k.replace(/^@/, '')}:${v}`);
   return [...new Set(out)];
 }
 
 /** `$ALERT_SCOPE`: the group's tags, or a downtime notice's scope query. */
-function alertScope(b: Body): string {
+function alertScope(b: EventBody): string {
   return b.scope ?? scopeOf(b.group ?? {});
 }
 
 /** What the first link of `$EVENT_MSG` opens. */
-function linkLabel(b: Body): string {
+function linkLabel(b: EventBody): string {
   return b.scope !== undefined ? 'Downtime' : 'Monitor Status';
 }
 
 /** `$ALERT_STATUS`: the status sentence, or a summary's count. */
-function statusOf(b: Body): string {
+function statusOf(b: EventBody): string {
   return b.bundle ? `${b.bundle.count} more ${b.bundle.noun}` : (b.status ?? statusLine(b));
 }
 
 /** Every variable of an event. `$TAGS[key]` is resolved by {@link tagValue}. */
 export function eventVariables(e: MonitorEventRecord): Record<string, VariableValue> {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   const monitorId = b.monitor?.id ?? e.monitor_id;
   const origin = b.log_link ? new URL(b.log_link).origin : '';
   const monitorLink = b.monitor_link ?? (origin ? `${origin}/monitors/${monitorId}` : '');

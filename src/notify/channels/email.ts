@@ -9,25 +9,9 @@ import { createTransport } from 'nodemailer';
 import type { MonitorEventRecord } from '../../store/store.ts';
 import type { Channel, Delivery, SendResult } from '../channel.ts';
 import type { EmailConfig, NotificationsConfig } from '../config.ts';
+import type { EventBody } from '../event-body.ts';
 import { eventVariables } from '../variables.ts';
 import { SLACK_COLORS } from './slack.ts';
-
-interface Body {
-  transition?: string;
-  to?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  first_triggered_at?: number | null;
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[] };
-  sample?: { attributes?: Record<string, unknown> } | null;
-  /** a bundle's summary (notify/bundle.ts): its message lists the alerts */
-  bundle?: { link?: string };
-}
 
 /** A recipient address as a handle gives it (no display name, no quoting). */
 const ADDRESS = /^[^\s@<>()[\],;:"\\]+@((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9-]+)$/;
@@ -95,7 +79,7 @@ interface Content {
   footer: string;
 }
 
-function contentOf(e: MonitorEventRecord, b: Body, text: (k: string) => string): Content {
+function contentOf(e: MonitorEventRecord, b: EventBody, text: (k: string) => string): Content {
   const to = b.to ?? 'Alert';
   const threshold = to === 'Warn' ? b.thresholds?.warning : b.thresholds?.critical;
   const fields: [string, string][] = [
@@ -177,7 +161,7 @@ export function buildEmailMessage(
   e: MonitorEventRecord,
   o: { from: string; idempotencyKey?: string },
 ): EmailMessage {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   const vars = eventVariables(e);
   const text = (k: string) => {
     const v = vars[k];

@@ -7,25 +7,11 @@
 import type { MonitorEventRecord } from '../../store/store.ts';
 import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
+import type { EventBody } from '../event-body.ts';
 import { eventVariables } from '../variables.ts';
 
 /** Per-request timeout. */
 export const OPSGENIE_TIMEOUT_MS = 15_000;
-
-interface Body {
-  transition?: string;
-  to?: string;
-  cause?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
-  sample?: { attributes?: { host?: string; message?: string } } | null;
-}
 
 function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
@@ -38,7 +24,7 @@ export function opsgeniePriority(priority: number | null | undefined): string {
 
 /** What one event asks of Opsgenie: the request's path (under the base URL) and its JSON body (pure). */
 export function buildOpsgenieRequest(e: MonitorEventRecord): { path: string; body: Record<string, unknown> } {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   const vars = eventVariables(e);
   const text = (k: string) => {
     const v = vars[k];

@@ -6,26 +6,13 @@
 import type { MonitorEventRecord } from '../../store/store.ts';
 import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
+import type { EventBody } from '../event-body.ts';
 import { eventVariables } from '../variables.ts';
 
 /** Per-request timeout. */
 export const PAGERDUTY_TIMEOUT_MS = 15_000;
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
-
-interface Body {
-  transition?: string;
-  to?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
-  sample?: { attributes?: Record<string, unknown> } | null;
-}
 
 const ORDER: PagerDutySeverity[] = ['info', 'warning', 'error', 'critical'];
 
@@ -52,7 +39,7 @@ function cut(s: string, max: number): string {
 }
 
 /** The service the monitor watches: the group's or a tag's `service`, or the query's `service:` term. */
-function serviceOf(b: Body): string | undefined {
+function serviceOf(b: EventBody): string | undefined {
   const fromGroup = b.group?.service;
   if (fromGroup) return fromGroup;
   const tag = b.monitor?.tags?.find((t) => t.startsWith('service:'));
@@ -62,7 +49,7 @@ function serviceOf(b: Body): string | undefined {
 
 /** The event sent to PagerDuty (pure); the routing key is the configured one. */
 export function buildPagerDutyEvent(e: MonitorEventRecord, routingKey: string): Record<string, unknown> {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   const vars = eventVariables(e);
   const text = (k: string) => {
     const v = vars[k];

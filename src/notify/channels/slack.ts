@@ -7,6 +7,7 @@ import type { MonitorEventRecord } from '../../store/store.ts';
 import type { BundleInfo } from '../bundle.ts';
 import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig, SlackDisplay } from '../config.ts';
+import { type EventBody, STATE_EMOJI } from '../event-body.ts';
 import { eventVariables } from '../variables.ts';
 
 /** Per-request timeout (as webhooks). */
@@ -19,24 +20,6 @@ export const SLACK_COLORS: Record<string, string> = {
   'No Data': '#9E9E9E', // grey
   OK: '#2EB67D', // green
 };
-
-const EMOJI: Record<string, string> = { Alert: '🔴', Warn: '🟠', 'No Data': '⚪', OK: '🟢' };
-
-interface Body {
-  transition?: string;
-  to?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[]; query?: string };
-  sample?: { id?: string; attributes?: Record<string, unknown> } | null;
-  cause?: string;
-  bundle?: BundleInfo;
-}
 
 /** Slack's escaping of text: only `&`, `<` and `>`. */
 export function slackEscape(s: string): string {
@@ -69,13 +52,13 @@ export function toMrkdwn(markdown: string): string {
     .replace(/\uE000(\d+)\uE000/g, (_, i: string) => links[Number(i)] ?? '');
 }
 
-function thresholdText(b: Body): string {
+function thresholdText(b: EventBody): string {
   const t = b.to === 'Warn' ? b.thresholds?.warning : b.thresholds?.critical;
   return t === null || t === undefined ? '' : `${b.comparator ?? '>'} ${t}`;
 }
 
 /** The sample log as a short excerpt: its message and a few attributes. */
-function sampleText(sample: NonNullable<Body['sample']>): string {
+function sampleText(sample: NonNullable<EventBody['sample']>): string {
   const a = { ...(sample.attributes ?? {}) };
   const message = typeof a.message === 'string' ? a.message : '';
   delete a.message;
@@ -94,7 +77,7 @@ function sampleText(sample: NonNullable<Body['sample']>): string {
  * Header, colour and labels: a state change's, or a downtime notice's (monitors/downtime-notice.ts), which
  * is no state change: its title says it all.
  */
-function lookOf(b: Body, title: string) {
+function lookOf(b: EventBody, title: string) {
   const to = b.to ?? 'Alert';
   if (b.cause === 'downtime')
     return {
@@ -104,7 +87,7 @@ function lookOf(b: Body, title: string) {
       link: 'Downtime',
     };
   return {
-    header: cut(`${EMOJI[to] ?? ''} ${b.transition ?? to}: ${b.monitor?.name ?? title}`.trim(), 150),
+    header: cut(`${STATE_EMOJI[to] ?? ''} ${b.transition ?? to}: ${b.monitor?.name ?? title}`.trim(), 150),
     color: SLACK_COLORS[to] ?? SLACK_COLORS.Alert,
     scope: 'Group',
     link: 'Monitor',
@@ -116,7 +99,7 @@ export function buildSlackPayload(
   e: MonitorEventRecord,
   display: SlackDisplay = {},
 ): Record<string, unknown> {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   if (b.bundle) return buildSlackSummary(b, b.bundle);
   const vars = eventVariables(e);
   const to = b.to ?? 'Alert';
@@ -175,10 +158,10 @@ export function buildSlackPayload(
  * A bundle's summary (notify/bundle.ts): the title, then one line per held alert with links to its monitor
  * and logs, in as many sections as Block Kit's 3000 characters need (at most 40; the rest are counted).
  */
-export function buildSlackSummary(b: Body, bundle: BundleInfo): Record<string, unknown> {
+export function buildSlackSummary(b: EventBody, bundle: BundleInfo): Record<string, unknown> {
   const to = b.to ?? 'Alert';
   const title = b.title ?? `${bundle.count} more ${bundle.noun}`;
-  const header = cut(`${EMOJI[to] ?? ''} ${bundle.count} more ${bundle.noun}`.trim(), 150);
+  const header = cut(`${STATE_EMOJI[to] ?? ''} ${bundle.count} more ${bundle.noun}`.trim(), 150);
   const intro = (b.message ?? '').split('\n\n')[0] ?? '';
   const lines = bundle.items.map((i) => {
     const what = i.scope ? `${i.monitor} on ${i.scope}` : i.monitor;

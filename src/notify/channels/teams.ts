@@ -7,6 +7,7 @@
 import type { MonitorEventRecord } from '../../store/store.ts';
 import { type Channel, type Delivery, notDeliverable, postJson, type SendResult } from '../channel.ts';
 import type { NotificationsConfig } from '../config.ts';
+import { type EventBody, STATE_EMOJI } from '../event-body.ts';
 import { eventVariables } from '../variables.ts';
 
 /** Per-request timeout (as webhooks). */
@@ -22,22 +23,6 @@ export const TEAMS_STYLES: Record<string, string> = {
   'No Data': 'emphasis',
   OK: 'good',
 };
-
-const EMOJI: Record<string, string> = { Alert: '🔴', Warn: '🟠', 'No Data': '⚪', OK: '🟢' };
-
-interface Body {
-  transition?: string;
-  to?: string;
-  value?: number | null;
-  title?: string;
-  message?: string;
-  comparator?: string;
-  thresholds?: { critical?: number | null; warning?: number | null };
-  group?: Record<string, string>;
-  log_link?: string;
-  monitor?: { id?: number; name?: string; priority?: number | null; tags?: string[] };
-  sample?: { attributes?: Record<string, unknown> } | null;
-}
 
 function cut(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
@@ -63,7 +48,7 @@ function envelope(card: Record<string, unknown>): Record<string, unknown> {
 
 /** The JSON body posted to the Workflows webhook (pure); at most TEAMS_MAX_BYTES. */
 export function buildTeamsPayload(e: MonitorEventRecord): Record<string, unknown> {
-  const b = e.body as Body;
+  const b = e.body as EventBody;
   const vars = eventVariables(e);
   const to = b.to ?? 'Alert';
   const monitorLink = typeof vars.LINK === 'string' ? vars.LINK : '';
@@ -97,7 +82,7 @@ export function buildTeamsPayload(e: MonitorEventRecord): Record<string, unknown
             type: 'TextBlock',
             size: 'Large',
             weight: 'Bolder',
-            text: `${EMOJI[to] ?? ''} ${title}`.trim(),
+            text: `${STATE_EMOJI[to] ?? ''} ${title}`.trim(),
             wrap: true,
           },
         ],
