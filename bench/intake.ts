@@ -10,6 +10,7 @@ import {
   RssSampler,
   spawnNode,
   stopChild,
+  tempDir,
   waitHealthy,
 } from './lib/children.ts';
 import { ElsGenerator } from './lib/els-bodies.ts';
@@ -70,6 +71,17 @@ async function startBaselineServer(): Promise<Child> {
   return child;
 }
 
+/** Starts the storage floor (bench/storage-floor-server.ts) as a child on a fresh data directory. */
+async function startFloorServer(): Promise<Child> {
+  const port = await freePort();
+  const child = spawnNode(
+    ['--import', 'tsx', 'bench/storage-floor-server.ts', String(port), tempDir('flowwatch-bench-floor-')],
+    { cwd: ROOT, env: process.env, url: `http://127.0.0.1:${port}` },
+  );
+  await waitHealthy(child, '/', 15_000);
+  return child;
+}
+
 /** A warm-up run then a measured run of single-event POSTs; returns the measured run and all 2xx. */
 async function singleRound(server: Child, gen: ElsGenerator): Promise<{ measured: RunResult; ok: number }> {
   const base = {
@@ -87,6 +99,7 @@ async function singleRound(server: Child, gen: ElsGenerator): Promise<{ measured
 async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; launcher: string }> {
   const gen = new ElsGenerator();
   const baseline = await startBaselineServer();
+  const floor = await startFloorServer();
   const fw = await startFlowwatch();
   log(`single events: Flowwatch from ${fw.launcher}, pid ${fw.pid}, data ${fw.dataDir}`);
   rss.watch(fw.pid);
@@ -95,6 +108,7 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     baseline: [],
     flowwatch: [],
     flowwatchNoPipeline: [],
+    floor: [],
     acked: 0,
     stored: 0,
     exitCode: null,
@@ -103,6 +117,9 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     const b = await singleRound(baseline, gen);
     report.baseline.push(b.measured);
     log(describe(`  baseline ${i}`, b.measured));
+    const fl = await singleRound(floor, gen);
+    report.floor.push(fl.measured);
+    log(describe(`  storage floor ${i}`, fl.measured));
     const f = await singleRound(fw, gen);
     report.flowwatch.push(f.measured);
     report.acked += f.ok;
@@ -116,6 +133,7 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     log(describe(`  flowwatch without the Okta pipeline ${i}`, n.measured));
   }
   await stopChild(baseline);
+  await stopChild(floor, 'SIGTERM');
   await finishFlowwatch(fw, rss, report);
   return { report, launcher: fw.launcher };
 }

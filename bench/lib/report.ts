@@ -10,6 +10,8 @@ export interface SingleReport {
   flowwatch: RunResult[];
   /** the same server with the built-in Okta pipeline disabled */
   flowwatchNoPipeline: RunResult[];
+  /** the storage floor: node:http + JSON.parse + normalize + the same group commit (bench/storage-floor-server.ts) */
+  floor: RunResult[];
   /** 2xx answered by Flowwatch over all runs, warm-ups included */
   acked: number;
   stored: number;
@@ -57,9 +59,12 @@ least possible work, on 127.0.0.1 only, in two to three minutes (it gives up aft
 
 1. **Single-event POSTs** in the Okta Workflows ELS body template (each with a unique \`idempotency_key\` and
    \`execution_id\`, so nothing is deduplicated), autocannon with 50 connections, against a bare \`node:http\`
-   server that reads the body, \`JSON.parse\`s it and answers 202 \`{}\`, and against \`flowwatch serve\`. Both
-   servers are child processes so that they share the CPUs with the load generator the same way; rounds are
-   interleaved (baseline, Flowwatch, …) and each has a warm-up. After the rounds the Flowwatch child is stopped
+   server that reads the body, \`JSON.parse\`s it and answers 202 \`{}\`, and against \`flowwatch serve\`. A third
+   server, the *storage floor* (bench/storage-floor-server.ts), does only what storing the event durably in
+   Flowwatch's schema takes: node:http, \`JSON.parse\`, \`normalize()\` and the same group commit through the
+   same writer thread (logs table and indexes, full-text index, rollups), 202 after the commit; no keys, no
+   Fastify, no pipelines, no monitors. All servers are child processes so that they share the CPUs with the
+   load generator the same way; rounds are interleaved (baseline, floor, Flowwatch, …) and each has a warm-up. After the rounds the Flowwatch child is stopped
    with SIGTERM and the rows in its SQLite file are counted: every 2xx must have been stored.
 2. **1000-event gzip arrays** posted to Flowwatch with 8 connections, against plain better-sqlite3 inserts of
    the same normalised rows into the same schema with the same statement (\`SqliteStore.appendLogs\`, 1000 per
@@ -88,6 +93,8 @@ export function summary(r: Report) {
   const sFwCpu = medianOf(r.single.flowwatch.map((x) => x.serverCpuUs));
   const sNoPipe = medianOf(r.single.flowwatchNoPipeline.map((x) => x.okPerSec));
   const sNoPipeCpu = medianOf(r.single.flowwatchNoPipeline.map((x) => x.serverCpuUs));
+  const sFloor = medianOf(r.single.floor.map((x) => x.okPerSec));
+  const sFloorCpu = medianOf(r.single.floor.map((x) => x.serverCpuUs));
   const bBase = medianOf(r.batch.baseline.map((x) => x.eventsPerSec));
   const bFw = medianOf(r.batch.flowwatch.map((x) => x.okPerSec * n));
   const bBaseCpu = medianOf(r.batch.baseline.map((x) => x.cpuUsPerEvent));
@@ -100,6 +107,8 @@ export function summary(r: Report) {
     sFwCpu,
     sNoPipe,
     sNoPipeCpu,
+    sFloor,
+    sFloorCpu,
     /** throughput lost to the built-in Okta pipeline */
     pipelineCost: 1 - sFw / sNoPipe,
     bBase,
@@ -131,6 +140,7 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
     '| | median req/s | median p99 latency | non-2xx | errors/timeouts | server CPU per request |',
     '|---|---:|---:|---:|---:|---:|',
     `| bare node:http + JSON.parse | ${num(s.sBase)} | ${p99(b)} ms | ${sum(b, (x) => x.non2xx)} | ${sum(b, (x) => x.errors)} | ${us(s.sBaseCpu)} |`,
+    `| storage floor: node:http + JSON.parse + normalize + the same group commit | ${num(s.sFloor)} | ${p99(r.single.floor)} ms | ${sum(r.single.floor, (x) => x.non2xx)} | ${sum(r.single.floor, (x) => x.errors)} | ${us(s.sFloorCpu)} |`,
     `| Flowwatch | ${num(s.sFw)} | ${p99(f)} ms | ${sum(f, (x) => x.non2xx)} | ${sum(f, (x) => x.errors)} | ${us(s.sFwCpu)} |`,
     `| Flowwatch, built-in Okta pipeline disabled | ${num(s.sNoPipe)} | ${p99(r.single.flowwatchNoPipeline)} ms | ${sum(r.single.flowwatchNoPipeline, (x) => x.non2xx)} | ${sum(r.single.flowwatchNoPipeline, (x) => x.errors)} | ${us(s.sNoPipeCpu)} |`,
     '',
@@ -139,6 +149,10 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
     '',
     `Ratio Flowwatch / baseline: **${pct(s.sRatio)}** (target ≥ ${pct(TARGETS.singleRatio)}): ${pass(s.sRatio >= TARGETS.singleRatio)}. ` +
       `CPU cost ratio (baseline µs / Flowwatch µs per request, less sensitive to other load on the machine): ${pct(s.sBaseCpu / s.sFwCpu)}.`,
+    '',
+    `Storage floor / baseline: **${pct(s.sFloor / s.sBase)}** (CPU ${pct(s.sBaseCpu / s.sFloorCpu)}): the most any server can reach ` +
+      `that stores each event durably in this schema (logs table and indexes, full-text index, rollups) on this machine. ` +
+      `Flowwatch / storage floor: **${pct(s.sFw / s.sFloor)}** (what keys, Fastify, pipelines, monitors and metrics cost on top).`,
     '',
     `Durability: ${num(r.single.acked)} requests answered 2xx (warm-ups included), ${num(r.single.stored)} rows in ` +
       `\`logs\` after SIGTERM (exit code ${r.single.exitCode}): ${pass(s.sDurable && r.single.exitCode === 0)}` +
@@ -150,6 +164,7 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
     '',
     ...b.flatMap((x, i) => [
       `- baseline ${i + 1}: ${runCells(x)}`,
+      ...(r.single.floor[i] ? [`- storage floor ${i + 1}: ${runCells(r.single.floor[i]!)}`] : []),
       ...(f[i] ? [`- Flowwatch ${i + 1}: ${runCells(f[i]!)}`] : []),
       ...(r.single.flowwatchNoPipeline[i]
         ? [`- Flowwatch without the Okta pipeline ${i + 1}: ${runCells(r.single.flowwatchNoPipeline[i]!)}`]
