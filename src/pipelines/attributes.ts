@@ -35,10 +35,11 @@ export function hasPath(event: LogEvent, path: string): boolean {
 
 /** Writes a value at a dot path, creating objects on the way (a non-object in the way is replaced). */
 export function setAttribute(attrs: Record<string, Json>, path: string, value: Json): void {
-  const parts = path.split('.');
   let node = attrs;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const k = parts[i] as string;
+  let start = 0;
+  for (let dot = path.indexOf('.'); dot >= 0; dot = path.indexOf('.', start)) {
+    const k = path.slice(start, dot);
+    start = dot + 1;
     const next = node[k];
     if (next === null || typeof next !== 'object' || Array.isArray(next) || !Object.hasOwn(node, k)) {
       const fresh: Record<string, Json> = {};
@@ -46,7 +47,7 @@ export function setAttribute(attrs: Record<string, Json>, path: string, value: J
       node = fresh;
     } else node = next;
   }
-  setOwn(node, parts.at(-1) as string, value);
+  setOwn(node, start === 0 ? path : path.slice(start), value);
 }
 
 /** Removes the value at a dot path (and objects left empty on the way). True when something went. */

@@ -58,14 +58,13 @@ export const OKTA_PIPELINE: PipelineInput = {
       sources: ['root_execution_id', 'execution_id'],
     },
     {
-      type: 'category-processor',
+      type: 'lookup-processor',
       name: 'Verb of the readable message',
       ...on,
+      source: 'event_type',
       target: 'okta.verb',
-      categories: [
-        ...VERBS.map(([type, verb]) => ({ filter: { query: `@event_type:${type}` }, name: verb })),
-        { filter: { query: '*' }, name: 'Flow event' },
-      ],
+      lookup_table: VERBS.map(([type, verb]) => `${type}, ${verb}`),
+      default_lookup: 'Flow event',
     },
     {
       type: 'string-builder-processor',

@@ -98,6 +98,14 @@ function termMatcher(field: Field, value: Value): Matcher {
       if (field.name === 'status' || field.name === 'trace_id') return fieldMatcher(field, leafTest(value));
       // service, source and host ignore ASCII case
       const folded = foldValue(value);
+      if (folded.kind === 'exact') {
+        const want = folded.text;
+        // ASCII folding keeps the length: most values are told apart without folding them.
+        return (e) => {
+          const v = e[field.name];
+          return typeof v === 'string' && v.length === want.length && asciiLower(v) === want;
+        };
+      }
       const test = leafTest(folded);
       return (e) => {
         const v = e[field.name];

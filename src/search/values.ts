@@ -87,7 +87,11 @@ export function sqlGlob(parts: PatternPart[]): string {
 
 /** ASCII-only lower case (SQLite's lower() and NOCASE without ICU). */
 export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  }
+  return s;
 }
 
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -161,22 +165,36 @@ export function inCidr(spec: string, value: unknown): boolean {
 
 /** Visits every node at an attribute path: objects are walked, arrays are transparent, dotted keys match. */
 export function nodesAt(attrs: Record<string, Json>, path: string, visit: (node: Json) => boolean): boolean {
-  return walk(attrs, '', path, visit);
+  return path !== '' && below(attrs, path, visit);
 }
 
-function walk(node: Json, at: string, path: string, visit: (node: Json) => boolean): boolean {
-  if (at === path && visit(node)) return true;
+/** Visits the nodes at `rest` below `node` ('' is the node itself); true as soon as a visit returns true. */
+function below(node: Json, rest: string, visit: (node: Json) => boolean): boolean {
+  if (rest === '' && visit(node)) return true;
   if (Array.isArray(node)) {
     // Elements sit at the array's own path (json_tree's `a[0]` normalises to `a`).
-    for (const el of node) if (walk(el, at, path, visit)) return true;
+    for (const el of node) if (below(el, rest, visit)) return true;
     return false;
   }
-  if (node === null || typeof node !== 'object') return false;
-  for (const key of Object.keys(node)) {
-    const next = at === '' ? key : `${at}.${key}`;
-    if (next === path || path.startsWith(`${next}.`)) {
-      if (walk(node[key] as Json, next, path, visit)) return true;
+  if (rest === '' || node === null || typeof node !== 'object') return false;
+  // The keys that lead to `rest`: `rest` itself (a literal dotted key) or a part of it before a dot. Only
+  // those are looked up, not every key of the object.
+  let only: string | undefined;
+  let several = false;
+  for (let dot = rest.indexOf('.'); ; dot = rest.indexOf('.', dot + 1)) {
+    const key = dot < 0 ? rest : rest.slice(0, dot);
+    if (Object.hasOwn(node, key)) {
+      if (only === undefined) only = key;
+      else several = true;
     }
+    if (dot < 0) break;
+  }
+  if (only === undefined) return false;
+  if (!several) return below(node[only] as Json, only === rest ? '' : rest.slice(only.length + 1), visit);
+  // Several ways down ("a.b" and a → b): in the object's key order, as a scan of its keys would go.
+  for (const key of Object.keys(node)) {
+    if (key !== rest && !rest.startsWith(`${key}.`)) continue;
+    if (below(node[key] as Json, key === rest ? '' : rest.slice(key.length + 1), visit)) return true;
   }
   return false;
 }
