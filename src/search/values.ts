@@ -228,11 +228,16 @@ export function normalisePath(fullkey: string): string {
   return out;
 }
 
-/** The values full-text search reads besides the message, in a fixed order. */
+/**
+ * The values full-text search reads besides the message, in a fixed order. A value that is there already
+ * is not repeated (a trace id is often also an attribute): a log matches a word in any of its values, so
+ * the full-text index needs each once.
+ */
 export function fulltextValues(e: LogEvent): string[] {
   const out: string[] = [];
-  for (const v of [e.service, e.source, e.host, e.status, e.trace_id]) if (v) out.push(v);
+  for (const v of [e.service, e.source, e.host, e.status]) if (v) out.push(v);
   collectLeaves(e.attributes, out);
+  if (e.trace_id && !out.includes(e.trace_id)) out.push(e.trace_id);
   return out;
 }
 
