@@ -241,7 +241,7 @@ async function gzipBatches(rss: RssSampler): Promise<BatchReport> {
 }
 
 /** Hard stop: whatever happens, the benchmark ends (and its children die) within this time. */
-const DEADLINE_MS = 4 * 60_000;
+const DEADLINE_MS = 6 * 60_000;
 
 async function main(): Promise<void> {
   killChildrenOnExit();

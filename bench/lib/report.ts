@@ -55,7 +55,7 @@ const END = '<!-- bench:intake:end -->';
 const HEADER = `# Benchmarks
 
 \`npm run bench:intake\` (bench/intake.ts) measures the Datadog intake of Flowwatch against baselines that do the
-least possible work, on 127.0.0.1 only, in two to three minutes (it gives up after four):
+least possible work, on 127.0.0.1 only, in about four minutes (it gives up after six):
 
 1. **Single-event POSTs** in the Okta Workflows ELS body template (each with a unique \`idempotency_key\` and
    \`execution_id\`, so nothing is deduplicated), autocannon with 50 connections, against a bare \`node:http\`
