@@ -10,18 +10,39 @@ export function getPath(event: LogEvent, path: string): Json | undefined {
   return v;
 }
 
+/**
+ * A path's ways down, prepared once: each split at a dot as [the key before it, the rest]. Processors use the
+ * same few paths for every log, so lookups neither slice strings nor look up freshly made keys.
+ */
+interface Splits {
+  parts: string[];
+  splits: [string, string][];
+}
+
+const SPLITS = new Map<string, Splits>();
+
+function splitsOf(path: string): Splits {
+  let s = SPLITS.get(path);
+  if (s) return s;
+  s = { parts: path.split('.'), splits: [] };
+  for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1))
+    s.splits.push([path.slice(0, i), path.slice(i + 1)]);
+  // The paths come from pipeline definitions; a bound keeps edits over months from growing it forever.
+  if (SPLITS.size >= 10_000) SPLITS.clear();
+  SPLITS.set(path, s);
+  return s;
+}
+
 /** Reads a dot path inside attributes (a literal dotted key wins over nesting). */
 export function getAttribute(attrs: Record<string, Json>, path: string): Json | undefined {
   if (Object.hasOwn(attrs, path)) return attrs[path];
-  const dot = path.indexOf('.');
-  if (dot < 0) return undefined;
+  if (!path.includes('.')) return undefined;
   // try every split point: "a.b.c" → a → "b.c", then "a.b" → "c"
-  for (let i = dot; i >= 0; i = path.indexOf('.', i + 1)) {
-    const head = path.slice(0, i);
+  for (const [head, rest] of splitsOf(path).splits) {
     if (!Object.hasOwn(attrs, head)) continue;
     const child = attrs[head];
     if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
-      const v = getAttribute(child, path.slice(i + 1));
+      const v = getAttribute(child, rest);
       if (v !== undefined) return v;
     }
   }
@@ -35,11 +56,14 @@ export function hasPath(event: LogEvent, path: string): boolean {
 
 /** Writes a value at a dot path, creating objects on the way (a non-object in the way is replaced). */
 export function setAttribute(attrs: Record<string, Json>, path: string, value: Json): void {
+  if (!path.includes('.')) {
+    setOwn(attrs, path, value);
+    return;
+  }
+  const parts = splitsOf(path).parts;
   let node = attrs;
-  let start = 0;
-  for (let dot = path.indexOf('.'); dot >= 0; dot = path.indexOf('.', start)) {
-    const k = path.slice(start, dot);
-    start = dot + 1;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const k = parts[i] as string;
     const next = node[k];
     if (next === null || typeof next !== 'object' || Array.isArray(next) || !Object.hasOwn(node, k)) {
       const fresh: Record<string, Json> = {};
@@ -47,7 +71,7 @@ export function setAttribute(attrs: Record<string, Json>, path: string, value: J
       node = fresh;
     } else node = next;
   }
-  setOwn(node, start === 0 ? path : path.slice(start), value);
+  setOwn(node, parts[parts.length - 1] as string, value);
 }
 
 /** Removes the value at a dot path (and objects left empty on the way). True when something went. */
@@ -56,13 +80,11 @@ export function deleteAttribute(attrs: Record<string, Json>, path: string): bool
     delete attrs[path];
     return true;
   }
-  const dot = path.indexOf('.');
-  if (dot < 0) return false;
-  for (let i = dot; i >= 0; i = path.indexOf('.', i + 1)) {
-    const head = path.slice(0, i);
+  if (!path.includes('.')) return false;
+  for (const [head, rest] of splitsOf(path).splits) {
     const child = Object.hasOwn(attrs, head) ? attrs[head] : undefined;
     if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
-      if (deleteAttribute(child, path.slice(i + 1))) {
+      if (deleteAttribute(child, rest)) {
         if (Object.keys(child).length === 0) delete attrs[head];
         return true;
       }
