@@ -120,17 +120,29 @@ async function singleEvents(rss: RssSampler): Promise<{ report: SingleReport; la
     const fl = await singleRound(floor, gen);
     report.floor.push(fl.measured);
     log(describe(`  storage floor ${i}`, fl.measured));
-    const f = await singleRound(fw, gen);
-    report.flowwatch.push(f.measured);
-    report.acked += f.ok;
-    log(describe(`  flowwatch ${i}`, f.measured));
-    // the same server with the built-in Okta pipeline disabled: the pipeline's cost
-    await setOktaPipeline(fw.url, false);
-    const n = await singleRound(fw, gen);
-    await setOktaPipeline(fw.url, true);
-    report.flowwatchNoPipeline.push(n.measured);
-    report.acked += n.ok;
-    log(describe(`  flowwatch without the Okta pipeline ${i}`, n.measured));
+    // The same server with the built-in Okta pipeline disabled gives the pipeline's cost; the two runs
+    // alternate in order so that a machine slowing down or speeding up does not favour either.
+    const withPipeline = async () => {
+      const f = await singleRound(fw, gen);
+      report.flowwatch.push(f.measured);
+      report.acked += f.ok;
+      log(describe(`  flowwatch ${i}`, f.measured));
+    };
+    const withoutPipeline = async () => {
+      await setOktaPipeline(fw.url, false);
+      const n = await singleRound(fw, gen);
+      await setOktaPipeline(fw.url, true);
+      report.flowwatchNoPipeline.push(n.measured);
+      report.acked += n.ok;
+      log(describe(`  flowwatch without the Okta pipeline ${i}`, n.measured));
+    };
+    if (i % 2 === 1) {
+      await withPipeline();
+      await withoutPipeline();
+    } else {
+      await withoutPipeline();
+      await withPipeline();
+    }
   }
   await stopChild(baseline);
   await stopChild(floor, 'SIGTERM');
