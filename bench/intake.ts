@@ -1,6 +1,7 @@
 // `npm run bench:intake`: Flowwatch's Datadog intake against bare baselines (single ELS events over HTTP,
 // 1000-event gzip arrays vs plain SQLite inserts), durability of every 2xx, and the server's peak RSS.
 // Prints a Markdown report and keeps it in docs/benchmarks.md. Traffic stays on 127.0.0.1.
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import {
@@ -90,6 +91,9 @@ async function singleRound(server: Child, gen: ElsGenerator): Promise<{ measured
     headers: JSON_HEADERS,
     serverPid: server.pid,
   };
+  // Every run starts from the same state of the disk: what the previous run left dirty in the page cache
+  // is written out first instead of during this one (it used to slow whichever server ran next).
+  spawnSync('sync');
   const warm = await run({ ...base, seconds: CFG.warmupS, nextBody: () => gen.body() });
   const measured = await run({ ...base, seconds: CFG.measureS, nextBody: () => gen.body() });
   return { measured, ok: warm.ok + measured.ok };
