@@ -169,5 +169,40 @@ export function notificationStoreConformance(name: string, open: () => Promise<S
       expect(await s.lastJobs(1, ['slack'])).toEqual([]);
       expect(await s.lastJobs(3, ['pagerduty'])).toEqual([]);
     });
+
+    it('pruneHistory removes old history but keeps pending jobs, the newest job of each queue and their events', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const e1 = await event(store, ['@webhook-a']);
+      const e2 = await event(store, ['@webhook-a']);
+      const e3 = await event(store, ['@webhook-a'], 'h');
+      const e4 = await event(store, ['@webhook-b'], 'k');
+      await s.dispatchEvents(10, 100, plan);
+      const e5 = await event(store, ['@webhook-a'], 'later');
+      const jobOf = async (e: { id: number }) =>
+        (await s.listJobs({ limit: 10 })).find((j) => j.event_id === e.id)!;
+      await s.recordAttempt((await jobOf(e1)).id, { kind: 'delivered', at: 101, status: 200 });
+      await s.recordAttempt((await jobOf(e2)).id, { kind: 'delivered', at: 102, status: 200 });
+      const fail = { status: 400, reason: 'http_4xx', error: 'bad' };
+      await s.recordAttempt((await jobOf(e3)).id, { kind: 'dead', at: 103, ...fail });
+
+      // Nothing is older than the cut yet: jobs were last touched at 101–103.
+      expect(await s.pruneHistory(50, 100)).toEqual({ jobs: 0, events: 0, bundles: 0 });
+      // One at a time when the limit says so: the oldest first.
+      expect(await s.pruneHistory(1000, 1)).toMatchObject({ jobs: 1 });
+      expect(await s.pruneHistory(1000, 100)).toMatchObject({ jobs: 1 });
+      expect(await s.pruneHistory(1000, 100)).toEqual({ jobs: 0, events: 0, bundles: 0 });
+
+      const left = await s.listJobs({ limit: 10 });
+      expect(left.map((j) => j.event_id).sort()).toEqual([e2.id, e4.id].sort());
+      expect(left.find((j) => j.event_id === e4.id)?.state).toBe('pending');
+      const events = (await store.listMonitorEvents({ limit: 10 })).map((e) => e.id).sort();
+      expect(events).toEqual([e2.id, e4.id, e5.id].sort());
+      // What lastJobs reads (an incident may still be open) is still there, with its event.
+      const last = await s.lastJobs(1, ['webhook']);
+      expect(last.map((d) => d.event.id).sort()).toEqual([e2.id, e4.id].sort());
+      // The undispatched event is dispatched as usual after a prune.
+      expect(await s.dispatchEvents(10, 2000, plan)).toBe(1);
+    });
   });
 }

@@ -170,6 +170,13 @@ export interface NotificationStore {
    * with its event: what each recipient last accepted (or will) about each group, e.g. an open incident.
    */
   lastJobs(monitorId: number, channels: readonly string[]): Promise<DueJob[]>;
+  /**
+   * Removes delivery history older than `before` (retention), at most `limit` rows of each kind, and says
+   * how many of each went. Never removed: pending jobs, a summary an alert still waits for, the newest job
+   * not in dead letter of each queue (what lastJobs reads: an incident may still be open), and an event a
+   * kept job delivers. Events not yet dispatched stay too.
+   */
+  pruneHistory(before: number, limit: number): Promise<{ jobs: number; events: number; bundles: number }>;
 }
 
 /** The queue a job belongs to: its transitions are delivered in order. */

@@ -1,4 +1,5 @@
-// Background retention: deletes logs older than retention_days in small batches so intake never stalls.
+// Background retention: deletes logs older than retention_days in small batches so intake never stalls, and
+// the monitors' delivery history (events, jobs, bundling windows) of the same age.
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Store } from './store.ts';
@@ -22,6 +23,24 @@ export async function runRetention(
   }
 }
 
+/** Removes delivery history older than `before` in batches (NotificationStore.pruneHistory keeps what is live). */
+export async function pruneNotificationHistory(
+  store: Store,
+  before: number,
+  shouldStop: () => boolean = () => false,
+): Promise<{ jobs: number; events: number; bundles: number }> {
+  const total = { jobs: 0, events: 0, bundles: 0 };
+  for (;;) {
+    if (shouldStop()) return total;
+    const n = await store.notifications.pruneHistory(before, BATCH);
+    total.jobs += n.jobs;
+    total.events += n.events;
+    total.bundles += n.bundles;
+    if (n.jobs < BATCH && n.events < BATCH && n.bundles < BATCH) return total;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Starts the periodic retention task; the first pass runs shortly after start. */
 export function startRetention(o: {
   store: Store;
@@ -40,6 +59,13 @@ export function startRetention(o: {
         if (n > 0) {
           o.metrics.retentionDeleted.inc(n);
           o.logger.info({ deleted: n, retention_days: o.retentionDays }, 'Retention deleted old logs');
+        }
+        const h = await pruneNotificationHistory(o.store, before, () => stopped);
+        if (h.jobs + h.events + h.bundles > 0) {
+          o.logger.info(
+            { jobs: h.jobs, events: h.events, bundles: h.bundles, retention_days: o.retentionDays },
+            'Retention deleted old notification history',
+          );
         }
       } catch (err) {
         o.logger.error({ err }, 'Retention pass failed; it will run again');

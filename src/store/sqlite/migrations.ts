@@ -255,6 +255,16 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'notifications: indexes for pruning old delivery history with the logs',
+    // Retention (store/retention.ts) removes jobs and events older than retention_days; these let it find
+    // the jobs of an event and the newer jobs of a queue without a scan.
+    sql: `
+      CREATE INDEX notification_jobs_event ON notification_jobs (event_id);
+      CREATE INDEX notification_jobs_queue_all ON notification_jobs (queue_key, id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version; returns the versions applied. */

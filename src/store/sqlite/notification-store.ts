@@ -409,6 +409,41 @@ export class SqliteNotificationStore implements NotificationStore {
     return out;
   }
 
+  async pruneHistory(
+    before: number,
+    limit: number,
+  ): Promise<{ jobs: number; events: number; bundles: number }> {
+    const jobs = this.db.prepare(
+      `DELETE FROM notification_jobs WHERE id IN (
+         SELECT j.id FROM notification_jobs j
+         WHERE j.state != 'pending' AND j.updated_at < @before
+           AND (j.state = 'dead' OR EXISTS (SELECT 1 FROM notification_jobs n
+                 WHERE n.queue_key = j.queue_key AND n.id > j.id AND n.state != 'dead'))
+           AND NOT EXISTS (SELECT 1 FROM notification_jobs p WHERE p.bundle_id = j.id AND p.state = 'pending')
+         ORDER BY j.id LIMIT @limit)`,
+    );
+    const events = this.db.prepare(
+      `DELETE FROM monitor_events WHERE id IN (
+         SELECT e.id FROM monitor_events e
+         WHERE e.at < @before AND e.delivered_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM notification_jobs j WHERE j.event_id = e.id)
+         ORDER BY e.id LIMIT @limit)`,
+    );
+    const bundles = this.db.prepare(
+      `DELETE FROM notification_bundles WHERE id IN (
+         SELECT b.id FROM notification_bundles b
+         WHERE b.closes_at < @before
+           AND NOT EXISTS (SELECT 1 FROM notification_jobs j WHERE j.id = b.summary_job_id AND j.state = 'pending')
+         ORDER BY b.id LIMIT @limit)`,
+    );
+    return this.db.transaction(() => {
+      const args = { before, limit };
+      // Jobs first: an event goes once no job delivers it any more.
+      const j = jobs.run(args).changes;
+      return { jobs: j, events: events.run(args).changes, bundles: bundles.run(args).changes };
+    })();
+  }
+
   async lastJobs(monitorId: number, channels: readonly string[]): Promise<DueJob[]> {
     // A scan of the monitor's jobs (no index on monitor_id): run on a monitor's delete or mute only.
     const rows = this.db
