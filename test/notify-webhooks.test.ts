@@ -4,6 +4,7 @@
 import { client, v1 } from '@datadog/datadog-api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../src/main.ts';
+import { queueKey } from '../src/store/notifications.ts';
 import { elsEvent, oktaBody } from './helpers/els.ts';
 import { type Receiver, startReceiver } from './helpers/receiver.ts';
 import { API_KEY, APP_KEY, appHeaders, startTestServer } from './helpers/server.ts';
@@ -261,5 +262,67 @@ describe('webhook notifications end to end', () => {
     } finally {
       await flaky.close();
     }
+  });
+
+  it('a retry that would deliver an out-of-date state is refused unless forced; a held alert names its summary', async () => {
+    // Jobs made directly in the database, already dispatched and not pending, so neither the dispatcher nor
+    // the worker touches them before the retries: a dead trigger, then the group's recovery delivered.
+    const db = (srv.store as unknown as { db: import('better-sqlite3').Database }).db;
+    const now = Date.now();
+    const event = (state: string) =>
+      Number(
+        db
+          .prepare(
+            'INSERT INTO monitor_events (monitor_id, group_key, at, body, delivered_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(990, 'flow:x', now, JSON.stringify({ state }), now).lastInsertRowid,
+      );
+    const job = (eventId: number, state: string, bundleId: number | null = null) =>
+      Number(
+        db
+          .prepare(
+            `INSERT INTO notification_jobs (idem_key, event_id, monitor_id, group_key, handle, channel, state,
+               attempts, created_at, next_attempt_at, deadline_at, updated_at, queue_key, kind, bundle_id)
+             VALUES (?, ?, 990, 'flow:x', '@webhook-stale', 'webhook', ?, 1, ?, ?, ?, ?, ?, 'alert', ?)`,
+          )
+          .run(
+            `${eventId}:@webhook-stale`,
+            eventId,
+            state,
+            now,
+            now + 3_600_000,
+            now + 3_600_000,
+            now,
+            queueKey({ handle: '@webhook-stale', monitor_id: 990, group_key: 'flow:x' }),
+            bundleId,
+          ).lastInsertRowid,
+      );
+    const trigger = job(event('Alert'), 'dead');
+    const recovery = job(event('OK'), 'delivered');
+
+    const refused = await call('POST', `/api/flowwatch/v1/notifications/${trigger}/retry`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.json.errors[0]).toBe(
+      `Notification ${trigger} is out of date: @webhook-stale got a later state of the same group in notification ${recovery}, and sending ${trigger} now could re-open what that one resolved; add force=true to send it anyway`,
+    );
+    expect((await call('GET', `/api/flowwatch/v1/notifications?monitor_id=990`)).json.data[1]).toMatchObject({
+      id: trigger,
+      state: 'dead',
+    });
+    const bad = await call('POST', `/api/flowwatch/v1/notifications/${trigger}/retry?force=yes`, {});
+    expect(bad.status).toBe(400);
+    const forced = await call('POST', `/api/flowwatch/v1/notifications/${trigger}/retry?force=true`, {});
+    expect(forced.status).toBe(200);
+    expect(forced.json.data).toMatchObject({ id: trigger, state: 'pending', attempts: 0 });
+
+    const held = job(event('Alert'), 'dead', recovery);
+    const heldRetry = await call('POST', `/api/flowwatch/v1/notifications/${held}/retry`, {});
+    expect(heldRetry.status).toBe(409);
+    expect(heldRetry.json.errors[0]).toBe(
+      `Notification ${held} is held in a bundle: it is sent with summary ${recovery}; retry that one`,
+    );
+    // Other tests count dead letters: these rows go.
+    db.prepare('DELETE FROM notification_jobs WHERE monitor_id = 990').run();
+    db.prepare('DELETE FROM monitor_events WHERE monitor_id = 990').run();
   });
 });

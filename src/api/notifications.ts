@@ -75,6 +75,20 @@ export function registerNotifications(app: FastifyInstance, deps: ServerDeps, no
         409,
         `Notification ${id} was delivered; a delivered notification is never sent again`,
       );
+    if (current.bundle_id !== null)
+      throw new HttpError(
+        409,
+        `Notification ${id} is held in a bundle: it is sent with summary ${current.bundle_id}; retry that one`,
+      );
+    const force = (req.query as Record<string, unknown>).force;
+    if (force !== undefined && force !== 'true' && force !== 'false')
+      throw new HttpError(400, `force must be true or false, got "${String(force)}"`);
+    const newer = force === 'true' ? undefined : await store.newerJob(id);
+    if (newer)
+      throw new HttpError(
+        409,
+        `Notification ${id} is out of date: ${current.handle} ${newer.state === 'pending' ? 'is getting' : 'got'} a later state of the same group in notification ${newer.id}, and sending ${id} now could re-open what that one resolved; add force=true to send it anyway`,
+      );
     return { data: await notifier.retry(id) };
   });
 

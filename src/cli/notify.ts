@@ -137,19 +137,28 @@ async function log(
   process.stdout.write(out);
 }
 
-async function retry(raw: string, o: ClientOptions & { json?: boolean }): Promise<void> {
+async function retry(raw: string, o: ClientOptions & { json?: boolean; force?: boolean }): Promise<void> {
   const id = intArg(raw, 'the delivery id', 1, Number.MAX_SAFE_INTEGER, '; see flowwatch notify log');
+  const query = o.force ? '?force=true' : '';
   let job: ApiJob;
   try {
-    ({ data: job } = (await apiRequest(o, `/api/flowwatch/v1/notifications/${id}/retry`, {
+    ({ data: job } = (await apiRequest(o, `/api/flowwatch/v1/notifications/${id}/retry${query}`, {
       method: 'POST',
       body: {},
     })) as { data: ApiJob });
   } catch (err) {
     if (err instanceof ApiError && err.status === 404)
       throw new Error(`no delivery with id ${id}; see flowwatch notify log`);
-    if (err instanceof ApiError && err.status === 409)
-      throw new Error(`delivery ${id} was delivered already; a delivered notification is never sent again`);
+    if (err instanceof ApiError && err.status === 409) {
+      // The server says why: delivered already, held in a bundle, or out of date (only --force helps that).
+      if (/was delivered/.test(err.detail))
+        throw new Error(`delivery ${id} was delivered already; a delivered notification is never sent again`);
+      const why = err.detail
+        .replace(/^Notification \d+ /, '')
+        .replace(/; add force=true to send it anyway$/, '');
+      const hint = /out of date/.test(why) ? ' (flowwatch notify retry --force sends it anyway)' : '';
+      throw new Error(`delivery ${id} ${why}${hint}`);
+    }
     throw err;
   }
   if (o.json) {
@@ -193,6 +202,7 @@ export function registerNotify(program: Command): void {
   withClientOptions(notify.command('retry'))
     .description('send a dead (or waiting) delivery again now, with a fresh deadline')
     .argument('<id>', 'delivery id (see flowwatch notify log)')
+    .option('--force', 'send it even when the recipient already got a later state of the same group')
     .option('--json', 'print the API answer as JSON')
     .action(retry);
 }

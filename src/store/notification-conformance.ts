@@ -170,6 +170,30 @@ export function notificationStoreConformance(name: string, open: () => Promise<S
       expect(await s.lastJobs(3, ['pagerduty'])).toEqual([]);
     });
 
+    it('newerJob: the newest later job of the same recipient and group that is not in dead letter', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const e1 = await event(store, ['@webhook-a', '@webhook-b']);
+      const e2 = await event(store, ['@WEBHOOK-A']);
+      const e3 = await event(store, ['@webhook-a'], 'other');
+      await s.dispatchEvents(10, 100, plan);
+      const jobs = await s.listJobs({ limit: 10 });
+      const job = (e: { id: number }, h: string) => jobs.find((j) => j.event_id === e.id && j.handle === h)!;
+      expect((await s.newerJob(job(e1, '@webhook-a').id))?.id).toBe(job(e2, '@WEBHOOK-A').id);
+      expect(await s.newerJob(job(e1, '@webhook-b').id)).toBeUndefined();
+      expect(await s.newerJob(job(e2, '@WEBHOOK-A').id)).toBeUndefined();
+      expect(await s.newerJob(job(e3, '@webhook-a').id)).toBeUndefined();
+      await s.recordAttempt(job(e2, '@WEBHOOK-A').id, {
+        kind: 'dead',
+        at: 101,
+        status: 400,
+        reason: 'http_4xx',
+        error: 'bad',
+      });
+      expect(await s.newerJob(job(e1, '@webhook-a').id)).toBeUndefined();
+      expect(await s.newerJob(424242)).toBeUndefined();
+    });
+
     it('pruneHistory removes old history but keeps pending jobs, the newest job of each queue and their events', async () => {
       const store = await open();
       const s = store.notifications;

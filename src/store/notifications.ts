@@ -163,6 +163,11 @@ export interface NotificationStore {
   /** Makes a pending or dead job due now with a fresh deadline and attempt count (a summary takes its alerts
    * along; an alert held by a summary is not sent on its own); the job after, or undefined. */
   retryJob(id: number, now: number, deadline_at: number): Promise<NotificationJob | undefined>;
+  /**
+   * The newest job after job `id` in the same queue (recipient, monitor, group) that is not in dead letter:
+   * a later state of the group the recipient got or will get (a retry of `id` would arrive out of order).
+   */
+  newerJob(id: number): Promise<NotificationJob | undefined>;
   /** Jobs per state (metrics). */
   countJobs(): Promise<Record<JobState, number>>;
   /**

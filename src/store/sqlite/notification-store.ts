@@ -397,6 +397,17 @@ export class SqliteNotificationStore implements NotificationStore {
     return this.getJob(id);
   }
 
+  async newerJob(id: number): Promise<NotificationJob | undefined> {
+    const r = this.db
+      .prepare(
+        `SELECT ${JOB_COLUMNS.replace(/(\w+)/g, 'n.$1')} FROM notification_jobs j
+         JOIN notification_jobs n ON n.queue_key = j.queue_key AND n.id > j.id AND n.state != 'dead'
+         WHERE j.id = ? ORDER BY n.id DESC LIMIT 1`,
+      )
+      .get(id) as JobRow | undefined;
+    return r ? toJob(r) : undefined;
+  }
+
   async countJobs(): Promise<Record<JobState, number>> {
     const out: Record<JobState, number> = { pending: 0, delivered: 0, dead: 0 };
     const rows = this.db
