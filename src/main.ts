@@ -17,7 +17,7 @@ import { IntegrationRecipients } from './notify/integrations.ts';
 import { Notifier } from './notify/notifier.ts';
 import { recipientsFor } from './notify/rules.ts';
 import { PipelineService } from './pipelines/service.ts';
-import { openStore } from './store/open.ts';
+import { openStore, storePermissionWarnings } from './store/open.ts';
 import { startRetention } from './store/retention.ts';
 import type { Store } from './store/store.ts';
 
@@ -50,6 +50,7 @@ export async function startServer(
   const keys = new Keyring(store);
   const bootstrap = await bootstrapKeys(store, env, Date.now());
   for (const w of bootstrap.warnings) logger.warn(w);
+  if (!opts.store) for (const w of storePermissionWarnings(settings)) logger.warn(w);
   await keys.reload();
   await store.changedElsewhere();
   // Recipients of the integration APIs, merged with the file's (the file wins a name both define).

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -118,6 +118,25 @@ describe('SqliteStore specifics', () => {
     expect(await a.changedElsewhere()).toBe(true);
     await a.close();
     await b.close();
+  });
+
+  it('creates its data directory and database for the service user only; backups too', async () => {
+    const d = path.join(dir(), 'nested', 'data');
+    const s = new SqliteStore({ dataDir: d, writer: 'worker' });
+    await s.appendLogs([makeLog()]);
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    expect(mode(d)).toBe(0o700);
+    expect(mode(sqlitePath(d))).toBe(0o600);
+    expect(mode(`${sqlitePath(d)}-wal`)).toBe(0o600);
+    const file = path.join(dir(), 'backup.db');
+    await s.backup(file);
+    expect(mode(file)).toBe(0o600);
+    await s.close();
+    // An existing database keeps the mode its owner chose.
+    chmodSync(sqlitePath(d), 0o640);
+    const again = new SqliteStore({ dataDir: d });
+    expect(mode(sqlitePath(d))).toBe(0o640);
+    await again.close();
   });
 
   it('takes an online backup that opens as a complete database', async () => {

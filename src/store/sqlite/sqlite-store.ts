@@ -1,5 +1,5 @@
 // The embedded store: one SQLite file (WAL) under the data directory, written through better-sqlite3.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Json, LogEvent, Status, StoredLog } from '../../domain/log-event.ts';
@@ -128,8 +128,12 @@ export class SqliteStore implements Store {
   constructor(opts: SqliteStoreOptions) {
     const file = opts.file ?? sqlitePath(opts.dataDir ?? './data');
     const mustExist = Boolean(opts.readonly || opts.fileMustExist);
-    if (!mustExist) mkdirSync(path.dirname(file), { recursive: true });
+    const creating = !mustExist && !existsSync(file);
+    // The database holds every log, key hashes and the integrations' secrets: a new data directory and
+    // database are the service user's alone (SQLite gives the -wal and -shm files the database's mode).
+    if (!mustExist) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     this.db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: mustExist });
+    if (creating) chmodSync(file, 0o600);
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
@@ -142,7 +146,6 @@ export class SqliteStore implements Store {
     this.mode = opts.writer ?? 'inline';
   }
 
-  /** Runs a write on the write connection (opened on first use), mapping SQLite errors to typed ones. */
   /**
    * Runs a write on the write connection (opened on first use), mapping SQLite errors to typed ones. Not
    * async: once a request is posted to the writer thread nothing here holds its rows (a batch of big logs
@@ -650,6 +653,8 @@ export class SqliteStore implements Store {
     // the online backup API, which starts over whenever another connection writes (it never finished
     // under a steady intake).
     this.db.prepare('VACUUM INTO ?').run(file);
+    // A copy of everything, secrets included: as private as the database itself.
+    chmodSync(file, 0o600);
   }
 
   async ping(): Promise<void> {
