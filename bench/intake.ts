@@ -21,6 +21,7 @@ import {
   ensureBuilt,
   type FlowwatchChild,
   ROOT,
+  START_NODE_ARGS,
   setOktaPipeline,
   startFlowwatch,
 } from './lib/flowwatch.ts';
@@ -76,7 +77,15 @@ async function startBaselineServer(): Promise<Child> {
 async function startFloorServer(): Promise<Child> {
   const port = await freePort();
   const child = spawnNode(
-    ['--import', 'tsx', 'bench/storage-floor-server.ts', String(port), tempDir('flowwatch-bench-floor-')],
+    // The same node flags as `npm start` (the heap cap), as Flowwatch runs with them.
+    [
+      ...START_NODE_ARGS,
+      '--import',
+      'tsx',
+      'bench/storage-floor-server.ts',
+      String(port),
+      tempDir('flowwatch-bench-floor-'),
+    ],
     { cwd: ROOT, env: process.env, url: `http://127.0.0.1:${port}` },
   );
   await waitHealthy(child, '/', 15_000);

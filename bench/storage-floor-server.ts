@@ -14,7 +14,12 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 const port = Number(process.argv[2]);
 const dataDir = process.argv[3] as string;
 
-const store = new SqliteStore({ dataDir, writer: 'worker' });
+// Durability as Flowwatch's default (fsync_on_commit off), or as the environment sets it for both.
+const store = new SqliteStore({
+  dataDir,
+  writer: 'worker',
+  fsyncOnCommit: ['true', '1'].includes(process.env.FLOWWATCH_FSYNC_ON_COMMIT ?? ''),
+});
 const writer = new LogWriter(store, createMetrics(), 100_000);
 
 function answer(res: http.ServerResponse, status: number, body: string): void {

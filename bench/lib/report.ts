@@ -153,7 +153,7 @@ function singleSection(r: Report, s: ReturnType<typeof summary>): string[] {
   const sum = (xs: RunResult[], f: (x: RunResult) => number) => xs.reduce((a, x) => a + f(x), 0);
   const { baseline: b, flowwatch: f } = r.single;
   return [
-    `### Single-event POSTs (${r.single.connections} connections, ${b.length}+${f.length} interleaved rounds of ~${Math.round(f[0]?.seconds ?? 0)} s)`,
+    `### Single-event POSTs (${r.single.connections} connections, ${b.length} interleaved rounds of four ~${Math.round(f[0]?.seconds ?? 0)} s runs)`,
     '',
     '| | median req/s | median p99 latency | non-2xx | errors/timeouts | server CPU per request |',
     '|---|---:|---:|---:|---:|---:|',

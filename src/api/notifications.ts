@@ -68,6 +68,9 @@ export function registerNotifications(app: FastifyInstance, deps: ServerDeps, no
 
   app.post('/api/flowwatch/v1/notifications/:id/retry', { onRequest }, async (req) => {
     const id = intParam((req.params as { id: string }).id, 'id', 1, Number.MAX_SAFE_INTEGER) as number;
+    const force = (req.query as Record<string, unknown>).force;
+    if (force !== undefined && force !== 'true' && force !== 'false')
+      throw new HttpError(400, `force must be true or false, got "${String(force)}"`);
     const current = await store.getJob(id);
     if (!current) throw new HttpError(404, `Notification not found: no delivery job with id ${id}`);
     if (current.state === 'delivered')
@@ -80,10 +83,8 @@ export function registerNotifications(app: FastifyInstance, deps: ServerDeps, no
         409,
         `Notification ${id} is held in a bundle: it is sent with summary ${current.bundle_id}; retry that one`,
       );
-    const force = (req.query as Record<string, unknown>).force;
-    if (force !== undefined && force !== 'true' && force !== 'false')
-      throw new HttpError(400, `force must be true or false, got "${String(force)}"`);
-    const newer = force === 'true' ? undefined : await store.newerJob(id);
+    // A pending job is still sent before the later ones of its queue: a retry only makes it due sooner.
+    const newer = force === 'true' || current.state === 'pending' ? undefined : await store.newerJob(id);
     if (newer)
       throw new HttpError(
         409,

@@ -165,18 +165,23 @@ export function inCidr(spec: string, value: unknown): boolean {
 
 /** Visits every node at an attribute path: objects are walked, arrays are transparent, dotted keys match. */
 export function nodesAt(attrs: Record<string, Json>, path: string, visit: (node: Json) => boolean): boolean {
-  return path !== '' && below(attrs, path, visit);
+  // The empty path is the attributes themselves (the query parser never asks for it).
+  if (path === '') return visit(attrs) || below(attrs, path, visit);
+  return below(attrs, path, visit);
 }
 
-/** Visits the nodes at `rest` below `node` ('' is the node itself); true as soon as a visit returns true. */
-function below(node: Json, rest: string, visit: (node: Json) => boolean): boolean {
-  if (rest === '' && visit(node)) return true;
+/**
+ * Visits the nodes at `rest` below `node` (null: the node itself is at the path; '' is a key spelled with
+ * nothing); true as soon as a visit returns true.
+ */
+function below(node: Json, rest: string | null, visit: (node: Json) => boolean): boolean {
+  if (rest === null && visit(node)) return true;
   if (Array.isArray(node)) {
     // Elements sit at the array's own path (json_tree's `a[0]` normalises to `a`).
     for (const el of node) if (below(el, rest, visit)) return true;
     return false;
   }
-  if (rest === '' || node === null || typeof node !== 'object') return false;
+  if (rest === null || node === null || typeof node !== 'object') return false;
   // The keys that lead to `rest`: `rest` itself (a literal dotted key) or a part of it before a dot. Only
   // those are looked up, not every key of the object.
   let only: string | undefined;
@@ -190,11 +195,11 @@ function below(node: Json, rest: string, visit: (node: Json) => boolean): boolea
     if (dot < 0) break;
   }
   if (only === undefined) return false;
-  if (!several) return below(node[only] as Json, only === rest ? '' : rest.slice(only.length + 1), visit);
+  if (!several) return below(node[only] as Json, only === rest ? null : rest.slice(only.length + 1), visit);
   // Several ways down ("a.b" and a → b): in the object's key order, as a scan of its keys would go.
   for (const key of Object.keys(node)) {
     if (key !== rest && !rest.startsWith(`${key}.`)) continue;
-    if (below(node[key] as Json, key === rest ? '' : rest.slice(key.length + 1), visit)) return true;
+    if (below(node[key] as Json, key === rest ? null : rest.slice(key.length + 1), visit)) return true;
   }
   return false;
 }

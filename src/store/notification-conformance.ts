@@ -170,28 +170,88 @@ export function notificationStoreConformance(name: string, open: () => Promise<S
       expect(await s.lastJobs(3, ['pagerduty'])).toEqual([]);
     });
 
-    it('newerJob: the newest later job of the same recipient and group that is not in dead letter', async () => {
+    it("newerJob: a later delivered or bundled state of the group (of a summary: of its alerts' groups)", async () => {
       const store = await open();
       const s = store.notifications;
-      const e1 = await event(store, ['@webhook-a', '@webhook-b']);
-      const e2 = await event(store, ['@WEBHOOK-A']);
-      const e3 = await event(store, ['@webhook-a'], 'other');
+      const plain = await event(store, ['@webhook-b'], 'p');
+      const plainLater = await event(store, ['@WEBHOOK-B'], 'p');
       await s.dispatchEvents(10, 100, plan);
-      const jobs = await s.listJobs({ limit: 10 });
-      const job = (e: { id: number }, h: string) => jobs.find((j) => j.event_id === e.id && j.handle === h)!;
-      expect((await s.newerJob(job(e1, '@webhook-a').id))?.id).toBe(job(e2, '@WEBHOOK-A').id);
-      expect(await s.newerJob(job(e1, '@webhook-b').id)).toBeUndefined();
-      expect(await s.newerJob(job(e2, '@WEBHOOK-A').id)).toBeUndefined();
-      expect(await s.newerJob(job(e3, '@webhook-a').id)).toBeUndefined();
-      await s.recordAttempt(job(e2, '@WEBHOOK-A').id, {
-        kind: 'dead',
-        at: 101,
-        status: 400,
-        reason: 'http_4xx',
-        error: 'bad',
+      const jobs = async () => s.listJobs({ limit: 20 });
+      const of = async (e: { id: number }) => (await jobs()).find((j) => j.event_id === e.id)!;
+      const p1 = await of(plain);
+      const p2 = await of(plainLater);
+      // A later job still waiting is sent after a retried one: not out of date.
+      expect(await s.newerJob(p1.id)).toBeUndefined();
+      await s.recordAttempt(p2.id, { kind: 'delivered', at: 101, status: 200 });
+      expect((await s.newerJob(p1.id))?.id).toBe(p2.id);
+      expect(await s.newerJob(p2.id)).toBeUndefined();
+
+      // Bundling: a lead alert, then two alerts held in its window (groups g and h) behind one summary.
+      const lead = await event(store, ['@webhook-a'], 'g');
+      const held1 = await event(store, ['@webhook-a'], 'g');
+      const held2 = await event(store, ['@webhook-a'], 'h');
+      await s.dispatchEvents(10, 200, (e, ctx) => {
+        const open = ctx.openBundle('@webhook-a', 200);
+        const bundle = open
+          ? { kind: 'hold' as const, bundle_id: open.id }
+          : { kind: 'lead' as const, closes_at: 10_000 };
+        return { jobs: [{ handle: '@webhook-a', channel: 'webhook', bundle }], deadline_at: 20_000 };
       });
-      expect(await s.newerJob(job(e1, '@webhook-a').id)).toBeUndefined();
+      const l = await of(lead);
+      const h1 = await of(held1);
+      const h2 = await of(held2);
+      expect(h1.bundle_id).not.toBeNull();
+      expect(h2.bundle_id).toBe(h1.bundle_id);
+      const summary = h1.bundle_id!;
+      // The held alert is sent when the window closes, whatever the queue's order: the lead is out of date.
+      expect((await s.newerJob(l.id))?.id).toBe(h1.id);
+      // The summary's own alerts do not count against it; a delivered later state of one of their groups does.
+      expect(await s.newerJob(summary)).toBeUndefined();
+      const recovery = await event(store, ['@webhook-a'], 'h');
+      await s.dispatchEvents(10, 300, plan);
+      const r = await of(recovery);
+      await s.recordAttempt(r.id, { kind: 'delivered', at: 301, status: 200 });
+      expect((await s.newerJob(summary))?.id).toBe(r.id);
       expect(await s.newerJob(424242)).toBeUndefined();
+    });
+
+    it('pruneHistory keeps a delivered trigger while its recovery may still fail, and drops old recoveries and summaries', async () => {
+      const store = await open();
+      const s = store.notifications;
+      const save = async (group: string, to: string) =>
+        (
+          await store.saveMonitorProgress(
+            [],
+            [{ monitor_id: 1, group_key: group, at: 5, body: { handles: ['@pagerduty-a'], to } }],
+          )
+        )[0]!;
+      const byPd = (e: { body: Record<string, unknown> }) => ({
+        jobs: (e.body.handles as string[]).map((handle) => ({ handle, channel: 'pagerduty' })),
+        deadline_at: 1000,
+      });
+      const trigger = await save('g', 'Alert');
+      await s.dispatchEvents(10, 100, byPd);
+      const jobOf = async (e: { id: number }) =>
+        (await s.listJobs({ limit: 20 })).find((j) => j.event_id === e.id)!;
+      await s.recordAttempt((await jobOf(trigger)).id, { kind: 'delivered', at: 101, status: 202 });
+      const recovery = await save('g', 'OK');
+      await s.dispatchEvents(10, 102, byPd);
+
+      // The recovery is still pending (PagerDuty failing): the trigger is what an open incident hangs on.
+      expect((await s.pruneHistory(1000, 100)).jobs).toBe(0);
+      const fail = { status: 500, reason: 'http_5xx', error: 'down' };
+      await s.recordAttempt((await jobOf(recovery)).id, { kind: 'dead', at: 103, ...fail });
+      // the dead recovery and its event
+      expect(await s.pruneHistory(1000, 100)).toEqual({ jobs: 1, events: 1, bundles: 0 });
+      expect((await s.lastJobs(1, ['pagerduty'])).map((d) => d.event.id)).toEqual([trigger.id]);
+
+      // A recovery delivered later closes the cycle: then all of it may go, trigger and recovery.
+      const recovered = await save('g', 'OK');
+      await s.dispatchEvents(10, 104, byPd);
+      await s.recordAttempt((await jobOf(recovered)).id, { kind: 'delivered', at: 105, status: 202 });
+      expect(await s.pruneHistory(1000, 100)).toEqual({ jobs: 2, events: 2, bundles: 0 });
+      expect(await s.lastJobs(1, ['pagerduty'])).toEqual([]);
+      expect(await s.listJobs({ limit: 10 })).toEqual([]);
     });
 
     it('pruneHistory removes old history but keeps pending jobs, the newest job of each queue and their events', async () => {

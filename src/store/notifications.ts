@@ -164,8 +164,10 @@ export interface NotificationStore {
    * along; an alert held by a summary is not sent on its own); the job after, or undefined. */
   retryJob(id: number, now: number, deadline_at: number): Promise<NotificationJob | undefined>;
   /**
-   * The newest job after job `id` in the same queue (recipient, monitor, group) that is not in dead letter:
-   * a later state of the group the recipient got or will get (a retry of `id` would arrive out of order).
+   * A later state of the same group that would make a retry of job `id` arrive out of order: the newest job
+   * after it in its queue (recipient, monitor, group) — for a summary, in the queue of any alert it holds —
+   * that was delivered, or that is held in another bundle (sent when that window closes, whatever the
+   * queue's order). A later plain pending job is not one: the queue still sends the retried job first.
    */
   newerJob(id: number): Promise<NotificationJob | undefined>;
   /** Jobs per state (metrics). */
@@ -177,9 +179,10 @@ export interface NotificationStore {
   lastJobs(monitorId: number, channels: readonly string[]): Promise<DueJob[]>;
   /**
    * Removes delivery history older than `before` (retention), at most `limit` rows of each kind, and says
-   * how many of each went. Never removed: pending jobs, a summary an alert still waits for, the newest job
-   * not in dead letter of each queue (what lastJobs reads: an incident may still be open), and an event a
-   * kept job delivers. Events not yet dispatched stay too.
+   * how many of each went. A job goes when it is old, not pending, no pending alert waits for it (summary)
+   * and it cannot be what lastJobs must still find (an incident may be open): it is dead, a summary or a
+   * fallback notice, a later job of its queue was delivered, or it delivered a recovery (`to: OK`). An
+   * event goes when it is old, dispatched, and no job delivers it any more; a bundling window when closed.
    */
   pruneHistory(before: number, limit: number): Promise<{ jobs: number; events: number; bundles: number }>;
 }

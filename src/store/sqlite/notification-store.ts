@@ -401,10 +401,11 @@ export class SqliteNotificationStore implements NotificationStore {
     const r = this.db
       .prepare(
         `SELECT ${JOB_COLUMNS.replace(/(\w+)/g, 'n.$1')} FROM notification_jobs j
-         JOIN notification_jobs n ON n.queue_key = j.queue_key AND n.id > j.id AND n.state != 'dead'
-         WHERE j.id = ? ORDER BY n.id DESC LIMIT 1`,
+         JOIN notification_jobs n ON n.queue_key = j.queue_key AND n.id > j.id
+           AND (n.state = 'delivered' OR (n.state = 'pending' AND n.bundle_id IS NOT NULL AND n.bundle_id != @id))
+         WHERE j.id = @id OR j.bundle_id = @id ORDER BY n.id DESC LIMIT 1`,
       )
-      .get(id) as JobRow | undefined;
+      .get({ id }) as JobRow | undefined;
     return r ? toJob(r) : undefined;
   }
 
@@ -428,8 +429,10 @@ export class SqliteNotificationStore implements NotificationStore {
       `DELETE FROM notification_jobs WHERE id IN (
          SELECT j.id FROM notification_jobs j
          WHERE j.state != 'pending' AND j.updated_at < @before
-           AND (j.state = 'dead' OR EXISTS (SELECT 1 FROM notification_jobs n
-                 WHERE n.queue_key = j.queue_key AND n.id > j.id AND n.state != 'dead'))
+           AND (j.state = 'dead' OR j.kind IN ('summary', 'fallback')
+             OR EXISTS (SELECT 1 FROM notification_jobs n
+                 WHERE n.queue_key = j.queue_key AND n.id > j.id AND n.state = 'delivered')
+             OR (SELECT json_extract(e.body, '$.to') FROM monitor_events e WHERE e.id = j.event_id) = 'OK')
            AND NOT EXISTS (SELECT 1 FROM notification_jobs p WHERE p.bundle_id = j.id AND p.state = 'pending')
          ORDER BY j.id LIMIT @limit)`,
     );
