@@ -3,7 +3,9 @@
 // a monitor's deliveries listed and filtered, a dead delivery retried, and the SMTP password in no output.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queueKey } from '../../src/store/notifications.ts';
 import { API_KEY, APP_KEY, appHeaders } from '../helpers/server.ts';
 import { SMTP_PASSWORD, type Smtp, startSmtp } from '../helpers/smtp.ts';
 import {
@@ -229,4 +231,56 @@ describe('notify test|log|retry', () => {
     for (const out of [ok, refused, log, onlyDead])
       expect(out.stdout + out.stderr).not.toContain(SMTP_PASSWORD);
   }, 120_000);
+  it('retry refuses an out-of-date delivery and says which flag sends it anyway', async () => {
+    const data = path.join(dir('flowwatch-cli-notify-stale-'), 'data');
+    const server = await serve(['--data-dir', data]);
+    // A dead trigger and the group's recovery delivered after it, written beside the running server (WAL),
+    // already dispatched and not pending, so the server leaves them alone until the retry.
+    const db = new Database(path.join(data, 'flowwatch.db'));
+    db.pragma('busy_timeout = 5000');
+    const now = Date.now();
+    const group = 'flow:x';
+    const handle = '@webhook-stale';
+    const add = (state: string, to: string) => {
+      const e = db
+        .prepare(
+          'INSERT INTO monitor_events (monitor_id, group_key, at, body, delivered_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(990, group, now, JSON.stringify({ to }), now).lastInsertRowid;
+      return Number(
+        db
+          .prepare(
+            `INSERT INTO notification_jobs (idem_key, event_id, monitor_id, group_key, handle, channel, state,
+               attempts, created_at, next_attempt_at, deadline_at, updated_at, queue_key, kind)
+             VALUES (?, ?, 990, ?, ?, 'webhook', ?, 1, ?, ?, ?, ?, ?, 'alert')`,
+          )
+          .run(
+            `${e}:${handle}`,
+            e,
+            group,
+            handle,
+            state,
+            now,
+            now,
+            now + 3_600_000,
+            now,
+            queueKey({ handle, monitor_id: 990, group_key: group }),
+          ).lastInsertRowid,
+      );
+    };
+    const trigger = add('dead', 'Alert');
+    const recovery = add('delivered', 'OK');
+    db.close();
+
+    const refused = await cli(['notify', 'retry', String(trigger), ...clientArgs(server.url)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `flowwatch: delivery ${trigger} is out of date: ${handle} got a later state of the same group in notification ${recovery}, and sending ${trigger} now could re-open what that one resolved (flowwatch notify retry --force sends it anyway)\n`,
+    );
+    const forced = await cli(['notify', 'retry', String(trigger), '--force', ...clientArgs(server.url)]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe(
+      `Delivery ${trigger} to ${handle} is due again now; follow it with flowwatch notify log --monitor 990\n`,
+    );
+  });
 });
