@@ -2,13 +2,14 @@
 // recoveries never), the window of a recipient from rules and the default, the summary every channel sends
 // (webhook $VARIABLES, Slack blocks) and the dead-letter notice (never a fallback of a fallback).
 import { describe, expect, it } from 'vitest';
-import { slackProblems } from '../../test/helpers/chat-fakes.ts';
+import { slackProblems, teamsProblems } from '../../test/helpers/chat-fakes.ts';
 import { sampleEvent } from '../../test/helpers/notify.ts';
 import type { BundlePlan, BundleWindow, NotificationJob } from '../store/notifications.ts';
 import type { MonitorEventRecord } from '../store/store.ts';
 import { bundlePlan, bundleWindowMs, formatWindow, summaryEvent } from './bundle.ts';
 import { ChannelRegistry } from './channel.ts';
 import { buildSlackPayload } from './channels/slack.ts';
+import { buildTeamsPayload, TEAMS_MAX_BYTES } from './channels/teams.ts';
 import { buildWebhookRequest } from './channels/webhook.ts';
 import { fallbackEvent, fallbackJobs } from './dead-letter.ts';
 import type { NotificationRule } from './rule-model.ts';
@@ -206,6 +207,51 @@ describe('summaryEvent', () => {
     expect(big.blocks.length).toBeLessThanOrEqual(50);
     expect(JSON.stringify(big.blocks)).toMatch(/…and \d+ more/);
     expect((many.body as { title: string }).title).toMatch(/ and 9\d\d more$/);
+  });
+});
+
+describe('Teams summary', () => {
+  it('lists every held alert with links to its monitor and logs, as a valid card', () => {
+    const s = summaryEvent(summaryJob({ handle: '@teams-okta', channel: 'teams' }), [
+      ...Array.from({ length: 11 }, (_, i) => flowAlert(i + 2)),
+    ]);
+    const p = buildTeamsPayload(s) as any;
+    expect(teamsProblems(p)).toEqual([]);
+    const body = p.attachments[0].content.body;
+    expect(body[0].items[0].text).toBe('🔴 11 more flows failing');
+    expect(body[1].text).toContain('11 more flows failing for @teams-okta within 5m of the first alert');
+    const list = body[2].text as string;
+    expect(list.split('\n')).toHaveLength(11);
+    expect(list.split('\n')[0]).toBe(
+      '- **Triggered** [Okta flow failures on @flow_name:Flow 02](https://flowwatch.example.com/monitors/7) · [logs](https://flowwatch.example.com/logs?query=service%3Aokta+%40flow_name%3A%222%22)',
+    );
+    expect(body[3].facts).toEqual([
+      { title: 'Alerts', value: '11' },
+      { title: 'Window', value: '5m' },
+    ]);
+    expect(p.attachments[0].content.actions).toEqual([
+      { type: 'Action.OpenUrl', title: 'View monitors', url: 'https://flowwatch.example.com/monitors/7' },
+    ]);
+  });
+
+  it('fits a long list under the size limit and says how many more; brackets and parentheses keep links whole', () => {
+    const odd = flowAlert(3);
+    (odd.body as any).group = { '@flow_name': 'Sync [EU] (prod)' };
+    (odd.body as any).log_link = 'https://flowwatch.example.com/logs?query=(a OR b)';
+    const many = summaryEvent(summaryJob({ handle: '@teams-okta', channel: 'teams' }), [
+      odd,
+      ...Array.from({ length: 1000 }, (_, i) => flowAlert(i + 10)),
+    ]);
+    const p = buildTeamsPayload(many) as any;
+    expect(teamsProblems(p)).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(TEAMS_MAX_BYTES);
+    const lines = (p.attachments[0].content.body[2].text as string).split('\n');
+    expect(lines.length).toBeGreaterThan(50);
+    const shown = lines.length - 1;
+    expect(lines.at(-1)).toBe(`…and ${1001 - shown} more`);
+    expect(lines[0]).toBe(
+      '- **Triggered** [Okta flow failures on @flow_name:Sync (EU) (prod)](https://flowwatch.example.com/monitors/7) · [logs](https://flowwatch.example.com/logs?query=%28a%20OR%20b%29)',
+    );
   });
 });
 
