@@ -8,11 +8,10 @@ import type { IntegrationRecord } from '../store/integrations.ts';
 import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import {
-  changed,
   handleName,
   httpUrl,
   type IntegrationApiDeps,
-  nameTaken,
+  integrationRecords,
   newRecord,
   notes,
   param,
@@ -69,11 +68,7 @@ export function registerOpsgenieIntegration(
   deps: IntegrationApiDeps,
 ) {
   const onRequest = appKeyHook(server.keys);
-  const find = async (id: string) => {
-    const r = await deps.store.getIntegration('opsgenie', id);
-    if (!r) throw new HttpError(404, `Not Found: no Opsgenie service with id "${id}"`);
-    return r;
-  };
+  const records = integrationRecords(deps, 'opsgenie', () => 'Opsgenie service');
 
   app.post(BASE, { onRequest }, async (req, reply) => {
     const a = parseBody(createSchema, req.body).data.attributes;
@@ -83,10 +78,7 @@ export function registerOpsgenieIntegration(
       secret: a.opsgenie_api_key,
       attributes: { region: a.region, ...(a.custom_url ? { custom_url: a.custom_url } : {}) },
     });
-    const ok = await changed(deps, { kind: 'opsgenie', action: 'created', name: r.name }, () =>
-      deps.store.insertIntegration(r),
-    );
-    if (!ok) throw nameTaken('Opsgenie service', r.name);
+    await records.create(r);
     return reply.code(201).send({ data: dataJson(deps, r) });
   });
 
@@ -95,11 +87,11 @@ export function registerOpsgenieIntegration(
   }));
 
   app.get(`${BASE}/:id`, { onRequest }, async (req) => ({
-    data: dataJson(deps, await find(param(req, 'id'))),
+    data: dataJson(deps, await records.get(param(req, 'id'))),
   }));
 
   app.patch(`${BASE}/:id`, { onRequest }, async (req) => {
-    const current = await find(param(req, 'id'));
+    const current = await records.get(param(req, 'id'));
     const body = parseBody(updateSchema, req.body).data;
     if (body.id !== current.id)
       throw new HttpError(
@@ -123,19 +115,13 @@ export function registerOpsgenieIntegration(
       attributes: { region, ...(customUrl ? { custom_url: customUrl } : {}) },
       modified_at: Date.now(),
     };
-    const r = await changed(deps, { kind: 'opsgenie', action: 'updated', name: next.name }, () =>
-      deps.store.replaceIntegration(next),
-    );
-    if (r === 'missing') throw new HttpError(404, `Not Found: no Opsgenie service with id "${current.id}"`);
-    if (r === 'conflict') throw nameTaken('Opsgenie service', next.name);
+    await records.update(next);
     return { data: dataJson(deps, next) };
   });
 
   app.delete(`${BASE}/:id`, { onRequest }, async (req, reply) => {
-    const current = await find(param(req, 'id'));
-    await changed(deps, { kind: 'opsgenie', action: 'deleted', name: current.name }, () =>
-      deps.store.deleteIntegration('opsgenie', current.id),
-    );
+    const current = await records.get(param(req, 'id'));
+    await records.remove(current);
     return reply.code(204).send();
   });
 }

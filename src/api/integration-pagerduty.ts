@@ -8,10 +8,9 @@ import type { IntegrationRecord } from '../store/integrations.ts';
 import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import {
-  changed,
   handleName,
   type IntegrationApiDeps,
-  nameTaken,
+  integrationRecords,
   newRecord,
   notes,
   param,
@@ -39,6 +38,7 @@ export function registerPagerDutyIntegration(
   deps: IntegrationApiDeps,
 ) {
   const onRequest = appKeyHook(server.keys);
+  const records = integrationRecords(deps, 'pagerduty', () => 'PagerDuty service');
   const find = async (name: string) => {
     const r = await deps.store.findIntegration('pagerduty', '', name);
     if (!r) throw new HttpError(404, `Not Found: no PagerDuty service named "${name}"`);
@@ -48,10 +48,7 @@ export function registerPagerDutyIntegration(
   app.post(BASE, { onRequest }, async (req, reply) => {
     const body = parseBody(createSchema, req.body);
     const r = newRecord('pagerduty', { name: body.service_name, secret: body.service_key, attributes: {} });
-    const ok = await changed(deps, { kind: 'pagerduty', action: 'created', name: r.name }, () =>
-      deps.store.insertIntegration(r),
-    );
-    if (!ok) throw nameTaken('PagerDuty service', r.name);
+    await records.create(r);
     return reply.code(201).send(serviceJson(deps, r));
   });
 
@@ -63,17 +60,13 @@ export function registerPagerDutyIntegration(
     const current = await find(param(req, 'service_name'));
     const body = parseBody(updateSchema, req.body);
     const next = { ...current, secret: body.service_key, modified_at: Date.now() };
-    await changed(deps, { kind: 'pagerduty', action: 'updated', name: current.name }, () =>
-      deps.store.replaceIntegration(next),
-    );
+    await records.update(next);
     return reply.code(200).send();
   });
 
   app.delete(`${BASE}/:service_name`, { onRequest }, async (req, reply) => {
     const current = await find(param(req, 'service_name'));
-    await changed(deps, { kind: 'pagerduty', action: 'deleted', name: current.name }, () =>
-      deps.store.deleteIntegration('pagerduty', current.id),
-    );
+    await records.remove(current);
     return reply.code(204).send();
   });
 }

@@ -1,5 +1,6 @@
 // What the integration APIs (integration-pagerduty.ts, -slack.ts, -opsgenie.ts, -teams.ts) share: body
-// validation into Datadog's 400s, name rules, and the write path that refreshes the merged recipients.
+// validation into Datadog's 400s, name rules, and the records' reads and writes with Datadog's 404/409 and the
+// reload of the merged recipients.
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -71,26 +72,47 @@ export function newRecord(
   return { id: randomUUID(), scope: '', ...fields, kind, created_at: now, modified_at: now };
 }
 
-/** 409 for a name already taken. */
-export function nameTaken(what: string, name: string): HttpError {
-  return new HttpError(409, `Conflict: a ${what} named "${name}" already exists`);
-}
-
-/** Runs a change; when it happened, reloads the merged recipients so the next delivery sees it; logs names only. */
-export async function changed<T>(
+/**
+ * The records of one integration API, with Datadog's answers: `get` by id (404), and writes that answer 409
+ * when the name is taken and 404 when the record went meanwhile. A write that happened reloads the merged
+ * recipients, so the next delivery sees it, and is logged by name (never a secret). `what` names a record
+ * in messages ("Opsgenie service"; Slack's depends on the account).
+ */
+export function integrationRecords(
   deps: IntegrationApiDeps,
-  what: { kind: IntegrationKind; action: 'created' | 'updated' | 'deleted'; name: string; scope?: string },
-  run: () => Promise<T>,
-): Promise<T> {
-  const out = await run();
-  // Nothing changed (name taken, record gone): nothing to reload or log.
-  if (out === false || out === 'missing' || out === 'conflict') return out;
-  await deps.recipients.load();
-  deps.logger.info(
-    { integration: what.kind, name: what.name, ...(what.scope ? { account: what.scope } : {}) },
-    `${what.kind} recipient ${what.action} through the integration API`,
-  );
-  return out;
+  kind: IntegrationKind,
+  what: (scope: string) => string,
+) {
+  const done = async (action: 'created' | 'updated' | 'deleted', r: IntegrationRecord) => {
+    await deps.recipients.load();
+    deps.logger.info(
+      { integration: kind, name: r.name, ...(r.scope ? { account: r.scope } : {}) },
+      `${kind} recipient ${action} through the integration API`,
+    );
+  };
+  const taken = (r: IntegrationRecord) =>
+    new HttpError(409, `Conflict: a ${what(r.scope)} named "${r.name}" already exists`);
+  const gone = (id: string, scope = '') => new HttpError(404, `Not Found: no ${what(scope)} with id "${id}"`);
+  return {
+    async get(id: string): Promise<IntegrationRecord> {
+      const r = await deps.store.getIntegration(kind, id);
+      if (!r) throw gone(id);
+      return r;
+    },
+    async create(r: IntegrationRecord): Promise<void> {
+      if (!(await deps.store.insertIntegration(r))) throw taken(r);
+      await done('created', r);
+    },
+    async update(next: IntegrationRecord): Promise<void> {
+      const out = await deps.store.replaceIntegration(next);
+      if (out === 'missing') throw gone(next.id, next.scope);
+      if (out === 'conflict') throw taken(next);
+      await done('updated', next);
+    },
+    async remove(current: IntegrationRecord): Promise<void> {
+      if (await deps.store.deleteIntegration(kind, current.id)) await done('deleted', current);
+    },
+  };
 }
 
 /** Flowwatch's notes on a record, added to its response: a name the file shadows, an undeliverable channel. */

@@ -12,10 +12,9 @@ import type { IntegrationRecord } from '../store/integrations.ts';
 import { appKeyHook } from './auth.ts';
 import { HttpError } from './errors.ts';
 import {
-  changed,
   httpUrl,
   type IntegrationApiDeps,
-  nameTaken,
+  integrationRecords,
   newRecord,
   notes,
   param,
@@ -59,6 +58,7 @@ function channelJson(deps: IntegrationApiDeps, r: IntegrationRecord) {
 /** Registers the Slack channels routes (API and application keys required). */
 export function registerSlackIntegration(app: FastifyInstance, server: ServerDeps, deps: IntegrationApiDeps) {
   const onRequest = appKeyHook(server.keys);
+  const records = integrationRecords(deps, 'slack', (scope) => `Slack channel in account "${scope}"`);
   /** The account as written in the file, or as stored channels name it; 404 when neither knows it. */
   const account = async (name: string) => {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name))
@@ -101,10 +101,7 @@ export function registerSlackIntegration(app: FastifyInstance, server: ServerDep
       secret: body.url ?? null,
       attributes: body.display ? { display: body.display } : {},
     });
-    const ok = await changed(deps, { kind: 'slack', action: 'created', name: r.name, scope }, () =>
-      deps.store.insertIntegration(r),
-    );
-    if (!ok) throw nameTaken(`Slack channel in account "${scope}"`, r.name);
+    await records.create(r);
     return channelJson(deps, r);
   });
 
@@ -132,20 +129,14 @@ export function registerSlackIntegration(app: FastifyInstance, server: ServerDep
         : current.attributes,
       modified_at: Date.now(),
     };
-    const r = await changed(deps, { kind: 'slack', action: 'updated', name: next.name, scope }, () =>
-      deps.store.replaceIntegration(next),
-    );
-    if (r === 'missing') throw new HttpError(404, `Not Found: no Slack channel "${current.name}"`);
-    if (r === 'conflict') throw nameTaken(`Slack channel in account "${scope}"`, next.name);
+    await records.update(next);
     return channelJson(deps, next);
   });
 
   app.delete(`${BASE}/:channel_name`, { onRequest }, async (req, reply) => {
     const scope = await account(param(req, 'account_name'));
     const current = await find(scope, param(req, 'channel_name'));
-    await changed(deps, { kind: 'slack', action: 'deleted', name: current.name, scope }, () =>
-      deps.store.deleteIntegration('slack', current.id),
-    );
+    await records.remove(current);
     return reply.code(204).send();
   });
 }

@@ -7,13 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { IntegrationRecord } from '../store/integrations.ts';
 import { appKeyHook } from './auth.ts';
-import { HttpError } from './errors.ts';
 import {
-  changed,
   handleName,
   httpUrl,
   type IntegrationApiDeps,
-  nameTaken,
+  integrationRecords,
   newRecord,
   notes,
   param,
@@ -38,19 +36,12 @@ function dataJson(deps: IntegrationApiDeps, r: IntegrationRecord) {
 /** Registers the Teams Workflows webhook handle routes (API and application keys required). */
 export function registerTeamsIntegration(app: FastifyInstance, server: ServerDeps, deps: IntegrationApiDeps) {
   const onRequest = appKeyHook(server.keys);
-  const find = async (id: string) => {
-    const r = await deps.store.getIntegration('teams', id);
-    if (!r) throw new HttpError(404, `Not Found: no Workflows webhook handle with id "${id}"`);
-    return r;
-  };
+  const records = integrationRecords(deps, 'teams', () => 'Workflows webhook handle');
 
   app.post(BASE, { onRequest }, async (req, reply) => {
     const a = parseBody(createSchema, req.body).data.attributes;
     const r = newRecord('teams', { name: a.name, secret: a.url, attributes: {} });
-    const ok = await changed(deps, { kind: 'teams', action: 'created', name: r.name }, () =>
-      deps.store.insertIntegration(r),
-    );
-    if (!ok) throw nameTaken('Workflows webhook handle', r.name);
+    await records.create(r);
     return reply.code(201).send({ data: dataJson(deps, r) });
   });
 
@@ -62,11 +53,11 @@ export function registerTeamsIntegration(app: FastifyInstance, server: ServerDep
   });
 
   app.get(`${BASE}/:handle_id`, { onRequest }, async (req) => ({
-    data: dataJson(deps, await find(param(req, 'handle_id'))),
+    data: dataJson(deps, await records.get(param(req, 'handle_id'))),
   }));
 
   app.patch(`${BASE}/:handle_id`, { onRequest }, async (req) => {
-    const current = await find(param(req, 'handle_id'));
+    const current = await records.get(param(req, 'handle_id'));
     const a = parseBody(updateSchema, req.body).data.attributes;
     const next: IntegrationRecord = {
       ...current,
@@ -74,20 +65,13 @@ export function registerTeamsIntegration(app: FastifyInstance, server: ServerDep
       secret: a.url ?? current.secret,
       modified_at: Date.now(),
     };
-    const r = await changed(deps, { kind: 'teams', action: 'updated', name: next.name }, () =>
-      deps.store.replaceIntegration(next),
-    );
-    if (r === 'missing')
-      throw new HttpError(404, `Not Found: no Workflows webhook handle with id "${current.id}"`);
-    if (r === 'conflict') throw nameTaken('Workflows webhook handle', next.name);
+    await records.update(next);
     return { data: dataJson(deps, next) };
   });
 
   app.delete(`${BASE}/:handle_id`, { onRequest }, async (req, reply) => {
-    const current = await find(param(req, 'handle_id'));
-    await changed(deps, { kind: 'teams', action: 'deleted', name: current.name }, () =>
-      deps.store.deleteIntegration('teams', current.id),
-    );
+    const current = await records.get(param(req, 'handle_id'));
+    await records.remove(current);
     return reply.code(204).send();
   });
 }
