@@ -52,6 +52,22 @@ async function addEvent(over: Record<string, unknown> = {}, groupKey = '@flow_na
   return rec!;
 }
 
+/** Dispatches the saved events into jobs, then starts a delivery worker on them (fast retries). */
+async function dispatchAndDeliver(
+  registry: ChannelRegistry,
+  over: Partial<ConstructorParameters<typeof DeliveryWorker>[0]> = {},
+): Promise<DeliveryWorker> {
+  await new Dispatcher({ store: store.notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
+  const worker = new DeliveryWorker({
+    store: store.notifications,
+    registry,
+    retry: { baseMs: 10, maxMs: 50 },
+    ...over,
+  });
+  worker.wake();
+  return worker;
+}
+
 const jobs = async (state?: NotificationJob['state']) => store.notifications.listJobs({ state, limit: 100 });
 const jobOf = async (eventId: number, handle = '@webhook-ops') =>
   (await jobs()).find((j) => j.event_id === eventId && j.handle === handle);
@@ -255,13 +271,7 @@ describe('delivery outbox', () => {
         }),
     });
     const e = await addEvent();
-    await new Dispatcher({ store: store.notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
-    const worker = new DeliveryWorker({
-      store: store.notifications,
-      registry,
-      retry: { baseMs: 10, maxMs: 50 },
-    });
-    worker.wake();
+    const worker = await dispatchAndDeliver(registry);
     await until(async () => sends === 1);
     await worker.stop(20);
     expect((await jobOf(e.id))?.state).toBe('delivered');
@@ -277,13 +287,7 @@ describe('delivery outbox', () => {
       },
     });
     const e = await addEvent();
-    await new Dispatcher({ store: store.notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
-    const worker = new DeliveryWorker({
-      store: store.notifications,
-      registry,
-      retry: { baseMs: 10, maxMs: 50 },
-    });
-    worker.wake();
+    const worker = await dispatchAndDeliver(registry);
     const job = await until(async () => {
       const j = await jobOf(e.id);
       return j?.state === 'dead' && j;
@@ -312,14 +316,7 @@ describe('delivery outbox', () => {
       return notifications.recordAttempt(id, r);
     };
     const e = await addEvent();
-    await new Dispatcher({ store: notifications, registry, deadLetterAfterMs: 60_000 }).dispatch();
-    const worker = new DeliveryWorker({
-      store: flaky,
-      registry,
-      retry: { baseMs: 10, maxMs: 50 },
-      pollMs: 100,
-    });
-    worker.wake();
+    const worker = await dispatchAndDeliver(registry, { store: flaky, pollMs: 100 });
     // A timer fires: the loop yields (before the fix, the same job was taken again at once, forever).
     await new Promise((r) => setTimeout(r, 30));
     expect(sends).toBe(1);
