@@ -14,7 +14,7 @@ afterEach(async () => {
 describe('pruneNotificationHistory', () => {
   it('removes old delivered history in batches until none is left, keeping the newest job of the queue', async () => {
     store = new SqliteStore({ dataDir: mkdtempSync(path.join(tmpdir(), 'fw-retention-')) });
-    const n = 2500; // more than one batch of 2000
+    const n = 1200; // more than two batches of 500
     await store.saveMonitorProgress(
       [],
       Array.from({ length: n }, (_, i) => ({
@@ -37,9 +37,9 @@ describe('pruneNotificationHistory', () => {
     const none = await pruneNotificationHistory(store, 150);
     expect(none).toEqual({ jobs: 0, events: 0, bundles: 0 });
     const stopped = await pruneNotificationHistory(store, 1000, () => stops++ > 0);
-    expect(stopped.jobs).toBe(2000); // one batch, then asked to stop
+    expect(stopped.jobs).toBe(500); // one batch, then asked to stop
     const rest = await pruneNotificationHistory(store, 1000);
-    expect(rest.jobs).toBe(n - 1 - 2000);
+    expect(rest.jobs).toBe(n - 1 - 500);
     expect(stopped.events + rest.events).toBe(n - 1);
 
     const left = await s.listJobs({ limit: 10 });

@@ -6,21 +6,30 @@ import type { Store } from './store.ts';
 
 /** Logs deleted per transaction; small enough that a batch takes milliseconds. */
 const BATCH = 2000;
+/**
+ * Delivery history rows deleted per transaction (of each kind): smaller, because the notification tables
+ * are written on the main thread's connection, which the event loop waits for.
+ */
+const HISTORY_BATCH = 500;
 
-/** Runs one retention pass: deletes in batches, yielding to the event loop between them. */
+/** Runs `step` until it says there is no more (or `shouldStop`), yielding to the event loop between steps. */
+async function inBatches(step: () => Promise<boolean>, shouldStop: () => boolean): Promise<void> {
+  while (!shouldStop() && (await step())) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Runs one retention pass over the logs: deletes in batches; returns how many went. */
 export async function runRetention(
   store: Store,
   before: number,
   shouldStop: () => boolean = () => false,
 ): Promise<number> {
   let total = 0;
-  for (;;) {
-    if (shouldStop()) return total;
+  await inBatches(async () => {
     const n = await store.deleteLogsBefore(before, BATCH);
     total += n;
-    if (n < BATCH) return total;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+    return n === BATCH;
+  }, shouldStop);
+  return total;
 }
 
 /** Removes delivery history older than `before` in batches (NotificationStore.pruneHistory keeps what is live). */
@@ -30,15 +39,14 @@ export async function pruneNotificationHistory(
   shouldStop: () => boolean = () => false,
 ): Promise<{ jobs: number; events: number; bundles: number }> {
   const total = { jobs: 0, events: 0, bundles: 0 };
-  for (;;) {
-    if (shouldStop()) return total;
-    const n = await store.notifications.pruneHistory(before, BATCH);
+  await inBatches(async () => {
+    const n = await store.notifications.pruneHistory(before, HISTORY_BATCH);
     total.jobs += n.jobs;
     total.events += n.events;
     total.bundles += n.bundles;
-    if (n.jobs < BATCH && n.events < BATCH && n.bundles < BATCH) return total;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+    return n.jobs === HISTORY_BATCH || n.events === HISTORY_BATCH || n.bundles === HISTORY_BATCH;
+  }, shouldStop);
+  return total;
 }
 
 /** Starts the periodic retention task; the first pass runs shortly after start. */

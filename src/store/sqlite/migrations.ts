@@ -258,11 +258,15 @@ export const MIGRATIONS: Migration[] = [
   {
     version: 14,
     name: 'notifications: indexes for pruning old delivery history with the logs',
-    // Retention (store/retention.ts) removes jobs and events older than retention_days; these let it find
-    // the jobs of an event and the newer jobs of a queue without a scan.
+    // Retention (store/retention.ts) removes jobs and events older than retention_days; these let it reach
+    // the old rows, the jobs of an event and the newer jobs of a queue without scanning the tables (it runs
+    // on the main thread's connection).
     sql: `
       CREATE INDEX notification_jobs_event ON notification_jobs (event_id);
       CREATE INDEX notification_jobs_queue_all ON notification_jobs (queue_key, id);
+      CREATE INDEX notification_jobs_done ON notification_jobs (updated_at) WHERE state != 'pending';
+      CREATE INDEX monitor_events_at ON monitor_events (at);
+      CREATE INDEX notification_bundles_closes ON notification_bundles (closes_at);
     `,
   },
 ];

@@ -434,21 +434,21 @@ export class SqliteNotificationStore implements NotificationStore {
                  WHERE n.queue_key = j.queue_key AND n.id > j.id AND n.state = 'delivered')
              OR (SELECT json_extract(e.body, '$.to') FROM monitor_events e WHERE e.id = j.event_id) = 'OK')
            AND NOT EXISTS (SELECT 1 FROM notification_jobs p WHERE p.bundle_id = j.id AND p.state = 'pending')
-         ORDER BY j.id LIMIT @limit)`,
+         ORDER BY j.updated_at LIMIT @limit)`,
     );
     const events = this.db.prepare(
       `DELETE FROM monitor_events WHERE id IN (
          SELECT e.id FROM monitor_events e
          WHERE e.at < @before AND e.delivered_at IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM notification_jobs j WHERE j.event_id = e.id)
-         ORDER BY e.id LIMIT @limit)`,
+         ORDER BY e.at LIMIT @limit)`,
     );
     const bundles = this.db.prepare(
       `DELETE FROM notification_bundles WHERE id IN (
          SELECT b.id FROM notification_bundles b
          WHERE b.closes_at < @before
            AND NOT EXISTS (SELECT 1 FROM notification_jobs j WHERE j.id = b.summary_job_id AND j.state = 'pending')
-         ORDER BY b.id LIMIT @limit)`,
+         ORDER BY b.closes_at LIMIT @limit)`,
     );
     return this.db.transaction(() => {
       const args = { before, limit };
